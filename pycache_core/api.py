@@ -1,0 +1,333 @@
+"""The types that cross the plugin boundary.
+
+Everything a hook receives or returns is defined here: frozen, slotted,
+keyword-only dataclasses, so that a plugin cannot mutate what the core relies
+on and a type checker sees real signatures. Plugin authors import from this
+module (and `hookimpl`) only::
+
+    from pycache_core.api import hookimpl, CompilerFamily, ParsedInvocation
+
+Stored identifiers -- artifact roles, not-cacheable reasons, key component
+names -- end up on disk and in shared caches: once released, never rename or
+renumber them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, Union
+
+import pluggy
+
+PROJECT = "pycache"
+
+#: Version of the hook specifications. A plugin declares the version it was
+#: written against in each `CompilerFamily`; the core skips a family whose
+#: version differs, with a message naming both numbers.
+API_VERSION = 1
+
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --- Compiler families -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompilerFamily:
+    """A family of compilers one plugin serves (returned by `pycache_register_compilers`).
+
+    ``executables`` are regular expressions matched in full against the
+    executable's file name (``.exe`` removed), both as invoked and after
+    resolving symlinks, so ``cc -> x86_64-linux-gnu-gcc-12`` is recognised.
+    When several families match, the highest ``precedence`` wins; equal
+    precedence is an ambiguity the core reports rather than guesses.
+    """
+
+    name: str
+    executables: tuple[str, ...]
+    cache_version: str
+    api_version: int
+    precedence: int = 0
+    description: str = ""
+
+    def matches(self, executable_name: str) -> bool:
+        name = executable_name[:-4] if executable_name.lower().endswith(".exe") else executable_name
+        return any(re.fullmatch(pattern, name) for pattern in self.executables)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompilerIdentity:
+    """What identifies a toolchain for caching purposes.
+
+    ``fingerprint`` must change whenever the toolchain could produce different
+    output: a content digest of the driver and the parts it runs, its version
+    text, its target. The core memoises identities by the executable's path,
+    size and times, so probing may be slow.
+    """
+
+    family: str
+    path: Path
+    version: str
+    fingerprint: str
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- One call of a compiler -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invocation:
+    """A compiler call as the user made it.
+
+    ``compiler`` is the resolved real executable (never pycache itself);
+    ``arguments`` exclude the compiler; ``env`` is the caller's environment:
+    read from it, but never log or hash it wholesale (tokens live there).
+    """
+
+    compiler: Path
+    invoked_as: str
+    arguments: tuple[str, ...]
+    cwd: Path
+    env: Mapping[str, str]
+    family: str
+    stderr_is_tty: bool = False
+
+    def resolve(self, path: str | Path) -> Path:
+        """``path`` as the compiler would see it: relative to the call's cwd."""
+        p = Path(path)
+        return p if p.is_absolute() else self.cwd / p
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputSlot:
+    """A file the call writes, under a stable role name ("object", "depfile", ...).
+
+    A hit restores each stored artifact to the slot of the same role in the
+    *current* call, so nothing stored in an entry can name where it is written.
+    ``required``: the compile must produce it for the result to be cached.
+    """
+
+    path: Path
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedInvocation:
+    """A call the family can cache (the "cacheable" outcome of parsing).
+
+    - ``language``: the source language ("c", "c++", "rust", ...), in the key.
+    - ``sources``: the primary input files.
+    - ``outputs``: role -> slot for every file the call may write.
+    - ``key_arguments``: arguments that affect the result, normalised (paths
+      made portable) and in the order that matters; they enter the key.
+    - ``ignored_arguments``: arguments that cannot change the result (shown by
+      ``pycache explain``, never hashed).
+    - ``run_arguments``: the arguments to run the compiler with when they
+      differ from the user's (e.g. forced diagnostics colour); None = as given.
+    - ``run_environment``: the environment to run the compiler with when it
+      differs from the caller's (e.g. without a jobserver the server cannot
+      share); None = the caller's.
+    - ``colour_diagnostics``: the compile writes coloured diagnostics; the
+      core strips the colour when replaying to a caller that is no terminal.
+    - ``private``: the plugin's own parsed state, opaque to the core, handed
+      back to the plugin's later hooks.
+    """
+
+    language: str
+    sources: tuple[Path, ...]
+    outputs: Mapping[str, OutputSlot]
+    key_arguments: tuple[str, ...]
+    ignored_arguments: tuple[str, ...] = ()
+    run_arguments: tuple[str, ...] | None = None
+    run_environment: Mapping[str, str] | None = None
+    colour_diagnostics: bool = False
+    private: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotCacheable:
+    """The call is a compilation pycache will not cache; it runs as is.
+
+    ``reason`` is a short stable identifier ("linking", "multiple-sources")
+    counted in `pycache stats`; ``detail`` says precisely why, for the log.
+    """
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NotCompilation:
+    """The call is not a compilation at all (a version probe, preprocessing to
+    stdout, ...); it runs as is and is counted under ``reason``."""
+
+    reason: str
+    detail: str = ""
+
+
+ParseOutcome = Union[ParsedInvocation, NotCacheable, NotCompilation]
+
+
+# --- Keys and dependencies --------------------------------------------------
+
+KeyValue = Union[str, bytes, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyComponent:
+    """One named input of a cache key.
+
+    Plugins describe; the core hashes. Names are stable identifiers
+    ("arguments", "source", "preprocessed", "env:CPATH", "file:inc/a.h");
+    ``pycache explain`` compares calls component by component, so give each
+    independent input its own component. A tuple keeps its order: sort it
+    yourself where order is meaningless.
+    """
+
+    name: str
+    value: KeyValue
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dependencies:
+    """Everything beyond the arguments that the result depends on.
+
+    - ``components``: enter the key as they are.
+    - ``files``: files the compile read (headers, included sources); the core
+      records their digests in a manifest so a later identical call can hit
+      without rediscovering them (direct mode).
+    - ``absent``: paths whose appearance would change the result (a header
+      that would shadow one found later on the include path); recorded in the
+      manifest as "must not exist".
+    - ``env_names``: variables whose values the compile read; recorded too.
+    - ``manifest_ok``: False when the inputs cannot be captured by files and
+      variables (``__TIME__`` in a source): no manifest is recorded.
+    """
+
+    components: tuple[KeyComponent, ...]
+    files: tuple[Path, ...] = ()
+    absent: tuple[Path, ...] = ()
+    env_names: tuple[str, ...] = ()
+    manifest_ok: bool = True
+
+
+# --- Results and outputs ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompileResult:
+    """What running the real compiler gave."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Artifact:
+    """A file a successful compile produced, under its slot's role.
+
+    ``relocatable``: a text file that names paths (a dependency file); the
+    core stores it with base directories made portable and writes it back
+    with the current call's base directories.
+    """
+
+    role: str
+    path: Path
+    relocatable: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outputs:
+    """What `pycache_collect_outputs` returns for a successful compile.
+
+    ``dependencies``: files/variables the compile itself reported (rustc's
+    dep-info), merged into the manifest the core records.
+    """
+
+    artifacts: tuple[Artifact, ...]
+    dependencies: Dependencies | None = None
+
+
+# --- Services the core lends to plugins -------------------------------------
+
+
+class PluginContext(Protocol):
+    """Core services available to every hook that takes a ``context``.
+
+    Use these instead of your own hashing or subprocess code: the core
+    memoises digests across calls and times every stage for the log.
+    """
+
+    identity: CompilerIdentity | None
+    log: logging.Logger
+    scratch_dir: Path
+
+    def hash_file(self, path: Path) -> str:
+        """Hex digest of a file's content, memoised by inode, size and times."""
+
+    def hash_bytes(self, data: bytes) -> str:
+        """Hex digest of bytes."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run a helper command (a preprocessor, a probe); output captured."""
+
+    def portable_path(self, path: str | Path) -> str:
+        """``path`` with a configured base directory replaced by a placeholder,
+        so keys do not depend on where a checkout lives."""
+
+    def portable_text(self, text: str) -> str:
+        """Every base directory inside ``text`` replaced the same way."""
+
+
+# --- Storage backends -------------------------------------------------------
+
+
+class StorageBackend(Protocol):
+    """A place entries are stored: get / put / remove of opaque bytes.
+
+    Keys are short ASCII strings ("entries/ab/abcdef...", "manifests/...").
+    Raise `pycache_core.errors.StorageError` with the service's own code,
+    message, status and request id; the core turns every failure into a miss
+    or a skipped write, never a failed build.
+    """
+
+    name: str
+    writable: bool
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def remove(self, key: str) -> None: ...
+
+    def describe(self) -> Mapping[str, str]:
+        """Where it points and how it authenticates (for `pycache doctor`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StorageBackendType:
+    """A kind of storage (returned by `pycache_register_storage_backends`).
+
+    ``create(settings)`` returns a backend, or None when the settings do not
+    turn this kind on. ``tier`` orders lookups: lower first (local disk 0,
+    Redis 10, S3 20); a hit in a slower tier is copied to faster ones.
+    """
+
+    name: str
+    tier: int
+    create: Callable[[Any], StorageBackend | None]
+    shared: bool = True

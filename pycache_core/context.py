@@ -1,0 +1,83 @@
+"""`CallContext`: the core services one compile lends to plugin hooks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from .api import CompilerIdentity
+from .digests import FileDigests
+from .keys import digest_bytes
+from .paths import Relocator
+
+
+class CallLogAdapter(logging.LoggerAdapter):
+    """Prefixes every record with the call's label (its output path), so a
+    debug log reads as a timeline of one compile."""
+
+    def process(self, msg, kwargs):
+        return f"[{self.extra['call']}] {msg}", kwargs
+
+
+class CallContext:
+    """Implements `pycache_core.api.PluginContext` for one call."""
+
+    def __init__(
+        self,
+        *,
+        digests: FileDigests,
+        relocator: Relocator,
+        scratch_dir: Path,
+        log: logging.Logger | logging.LoggerAdapter | None = None,
+        identity: CompilerIdentity | None = None,
+        default_cwd: Path | None = None,
+        default_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.identity = identity
+        self.log = log or logging.getLogger("pycache.call")
+        self.scratch_dir = scratch_dir
+        self._digests = digests
+        self._relocator = relocator
+        self._default_cwd = default_cwd
+        self._default_env = default_env
+        self.helper_seconds = 0.0
+
+    def hash_file(self, path: Path) -> str:
+        return self._digests.digest(path)
+
+    def hash_bytes(self, data: bytes) -> str:
+        return digest_bytes(data)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        started = time.monotonic()
+        try:
+            return subprocess.run(
+                list(argv),
+                cwd=os.fspath(cwd or self._default_cwd or os.getcwd()),
+                env=dict(env if env is not None else (self._default_env or os.environ)),
+                input=stdin,
+                stdin=None if stdin is not None else subprocess.DEVNULL,
+                capture_output=True,
+                check=False,
+            )
+        finally:
+            elapsed = time.monotonic() - started
+            self.helper_seconds += elapsed
+            self.log.debug("ran %s in %.1f ms", argv[0], elapsed * 1000)
+
+    def portable_path(self, path: str | Path) -> str:
+        return self._relocator.portable_path(path)
+
+    def portable_text(self, text: str) -> str:
+        return self._relocator.portable_text(text)

@@ -1,0 +1,81 @@
+"""Names of every environment variable pycache reads, in one table.
+
+Imported by the per-compile client: standard library only, no side effects.
+The meaning and default of each variable is documented in README.md
+("Configuration"); `pycache config` prints the effective values.
+"""
+
+CONFIG = "PYCACHE_CONFIG"
+DIR = "PYCACHE_DIR"
+CACHE_SIZE = "PYCACHE_CACHE_SIZE"
+BUCKET = "PYCACHE_BUCKET"
+S3_KEY_PREFIX = "PYCACHE_S3_KEY_PREFIX"
+S3_ENDPOINT = "PYCACHE_S3_ENDPOINT"
+S3_USE_SSL = "PYCACHE_S3_USE_SSL"
+S3_REGION = "PYCACHE_S3_REGION"
+S3_NO_CREDENTIALS = "PYCACHE_S3_NO_CREDENTIALS"
+S3_SSE = "PYCACHE_S3_SSE"
+S3_SSE_KMS_KEY_ID = "PYCACHE_S3_SSE_KMS_KEY_ID"
+REDIS_URL = "PYCACHE_REDIS_URL"
+REDIS_KEY_PREFIX = "PYCACHE_REDIS_KEY_PREFIX"
+REDIS_TTL = "PYCACHE_REDIS_TTL"
+READ_ONLY = "PYCACHE_READ_ONLY"
+RECACHE = "PYCACHE_RECACHE"
+BASEDIRS = "PYCACHE_BASEDIRS"
+LOG = "PYCACHE_LOG"
+LOG_FILE = "PYCACHE_LOG_FILE"
+IDLE_TIMEOUT = "PYCACHE_IDLE_TIMEOUT"
+NO_SERVER = "PYCACHE_NO_SERVER"
+DISABLE = "PYCACHE_DISABLE"
+DIRECT_MODE = "PYCACHE_DIRECT_MODE"
+UPLOAD_QUEUE = "PYCACHE_UPLOAD_QUEUE"
+UPLOAD_QUEUE_POLICY = "PYCACHE_UPLOAD_QUEUE_POLICY"
+SERVER_JOBS = "PYCACHE_SERVER_JOBS"
+RUNTIME_DIR = "PYCACHE_RUNTIME_DIR"
+STRICT_PLUGINS = "PYCACHE_STRICT_PLUGINS"
+
+# Variables that shape the server process itself (its storage, limits and
+# logging). A client whose values differ talks to a different server, so two
+# builds with different caches never share one by accident. Per-call settings
+# (RECACHE, BASEDIRS, DIRECT_MODE) travel with each request instead.
+SERVER_SCOPED = (
+    CONFIG,
+    DIR,
+    CACHE_SIZE,
+    BUCKET,
+    S3_KEY_PREFIX,
+    S3_ENDPOINT,
+    S3_USE_SSL,
+    S3_REGION,
+    S3_NO_CREDENTIALS,
+    S3_SSE,
+    S3_SSE_KMS_KEY_ID,
+    REDIS_URL,
+    REDIS_KEY_PREFIX,
+    REDIS_TTL,
+    READ_ONLY,
+    LOG,
+    LOG_FILE,
+    IDLE_TIMEOUT,
+    UPLOAD_QUEUE,
+    UPLOAD_QUEUE_POLICY,
+    SERVER_JOBS,
+    STRICT_PLUGINS,
+    # boto3 reads these when the server builds its S3 client.
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+)
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def is_true(value: str | None) -> bool:
+    """Read a boolean variable the way every PYCACHE_* flag is read."""
+    return value is not None and value.strip().lower() in TRUE_WORDS

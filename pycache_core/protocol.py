@@ -1,0 +1,78 @@
+"""The wire format between the per-compile client and the server.
+
+Imported by the client on every compile: builtins only, no imports at all.
+
+A frame is ``MAGIC | 4-byte little-endian length | body``. Request bodies
+are NUL-separated fields (command lines and environments cannot contain NUL):
+``kind, config fingerprint, *fields``. A reply body is one ASCII header line
+``status exit_code outcome stdout_len stderr_len execute_len`` followed by
+the three byte strings. While a compile runs, the server sends single
+``KEEPALIVE`` bytes before the reply frame, so a client can tell a busy
+server from a hung one.
+"""
+
+MAGIC = b"PYC1"
+KEEPALIVE = b"\n"
+MAX_FRAME = 1 << 31
+PROTOCOL_VERSION = "1"
+
+
+def frame(body: bytes) -> bytes:
+    return MAGIC + len(body).to_bytes(4, "little") + body
+
+
+def encode_compile(fingerprint: str, cwd: str, tty: bool, client_exe: str, argv, env) -> bytes:
+    fields = [b"compile", fingerprint.encode(), _fs(cwd), b"1" if tty else b"0", _fs(client_exe), str(len(argv)).encode()]
+    fields += [_fs(a) for a in argv]
+    fields += [_fs(k) + b"=" + _fs(v) for k, v in env.items()]
+    return frame(b"\0".join(fields))
+
+
+def decode_compile(body: bytes):
+    """-> (fingerprint, cwd, tty, client_exe, argv, env); raises ValueError."""
+    fields = body.split(b"\0")
+    if len(fields) < 6 or fields[0] != b"compile":
+        raise ValueError("not a compile request")
+    argc = int(fields[5])
+    if argc < 1 or 6 + argc > len(fields):
+        raise ValueError("bad argument count")
+    argv = tuple(_str(a) for a in fields[6 : 6 + argc])
+    env = {}
+    for item in fields[6 + argc :]:
+        key, sep, value = item.partition(b"=")
+        if not sep:
+            raise ValueError("bad environment entry")
+        env[_str(key)] = _str(value)
+    return fields[1].decode("ascii"), _str(fields[2]), fields[3] == b"1", _str(fields[4]), argv, env
+
+
+def encode_reply(status: str, exit_code: int, outcome: str, stdout: bytes, stderr: bytes, execute: str = "") -> bytes:
+    exe = _fs(execute) if execute else b""
+    header = f"{status} {exit_code} {outcome or '-'} {len(stdout)} {len(stderr)} {len(exe)}\n".encode("ascii")
+    return frame(header + stdout + stderr + exe)
+
+
+def decode_reply(body: bytes):
+    """-> (status, exit_code, outcome, stdout, stderr, execute); raises ValueError."""
+    newline = body.index(b"\n")
+    status, code, outcome, n_out, n_err, n_exe = body[:newline].decode("ascii").split(" ")
+    offset = newline + 1
+    n_out, n_err, n_exe = int(n_out), int(n_err), int(n_exe)
+    if offset + n_out + n_err + n_exe != len(body):
+        raise ValueError("reply length mismatch")
+    stdout = body[offset : offset + n_out]
+    stderr = body[offset + n_out : offset + n_out + n_err]
+    execute = _str(body[offset + n_out + n_err :]) if n_exe else ""
+    return status, int(code), outcome, stdout, stderr, execute
+
+
+def encode_control(kind: str, fingerprint: str, *args: str) -> bytes:
+    return frame(b"\0".join([kind.encode(), fingerprint.encode(), *(a.encode() for a in args)]))
+
+
+def _fs(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _str(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")

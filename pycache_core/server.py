@@ -1,0 +1,308 @@
+"""The resident server: owns plugins, hashing, storage and statistics.
+
+One server per user and configuration (see `client.server_fingerprint`),
+listening on a Unix socket in a private 0700 directory; every connection's
+peer uid is checked (SO_PEERCRED) and a stranger is refused. Each connection
+is served in its own thread; compiles are subprocesses and blake3 releases
+the GIL, so calls run truly in parallel, bounded by ``PYCACHE_SERVER_JOBS``.
+While a compile runs, a ticker sends keepalive bytes so the client can tell
+"busy" from "hung". After ``PYCACHE_IDLE_TIMEOUT`` idle seconds it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import env as names
+from . import protocol
+from .client import server_paths
+from .config import Config
+from .pipeline import CompileRequest, Engine
+from .stats import absorb_client_faults
+
+log = logging.getLogger("pycache.server")
+
+TICK = 1.0
+MAX_REQUEST = 64 << 20
+READ_TIMEOUT = 10.0
+
+
+class Server:
+    def __init__(self, config: Config, engine: Engine | None = None) -> None:
+        self.config = config
+        environ = config.environ
+        self.fingerprint = _fingerprint(environ)
+        self.sock_path, self.lock_path, self.faults_path = server_paths(environ)
+        self.engine = engine or Engine(config)
+        jobs = config.integer(names.SERVER_JOBS) or 2 * (os.cpu_count() or 1)
+        self.compile_slots = threading.BoundedSemaphore(jobs)
+        self.jobs = jobs
+        self.idle_timeout = config.integer(names.IDLE_TIMEOUT)
+        self.started = time.time()
+        self.last_activity = time.monotonic()
+        self.requests_served = 0
+        self._in_flight: dict[int, tuple[socket.socket, threading.Lock]] = {}
+        self._state = threading.Lock()
+        self._stopping = threading.Event()
+        self._listener: socket.socket | None = None
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def bind(self) -> None:
+        """Take the socket; fails if a live server already holds it."""
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.settimeout(0.5)
+            probe.connect(self.sock_path)
+        except OSError:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.sock_path)  # stale: its server is gone
+        else:
+            raise RuntimeError(f"a server is already listening on {self.sock_path}")
+        finally:
+            probe.close()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o077)
+        try:
+            listener.bind(self.sock_path)
+        finally:
+            os.umask(old_umask)
+        listener.listen(128)
+        self._listener = listener
+        log.info("listening on %s (pid %d, %d compile slots)", self.sock_path, os.getpid(), self.jobs)
+
+    def serve_forever(self) -> None:
+        assert self._listener is not None
+        self._absorb_client_faults()
+        ticker = threading.Thread(target=self._tick, name="pycache-ticker", daemon=True)
+        ticker.start()
+        self._listener.settimeout(TICK)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    conn, _ = self._listener.accept()
+                except TimeoutError:
+                    continue
+                except OSError:
+                    if self._stopping.is_set():
+                        break
+                    raise
+                threading.Thread(target=self._serve_connection, args=(conn,), daemon=True).start()
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        with contextlib.suppress(OSError):
+            if self._listener is not None:
+                self._listener.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.sock_path)
+        self._wait_for_in_flight()
+        self.engine.store.close()
+        log.info("stopped after %d requests", self.requests_served)
+
+    def _wait_for_in_flight(self, timeout: float = 600.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._state:
+                if not self._in_flight:
+                    return
+            time.sleep(0.05)
+
+    def _tick(self) -> None:
+        while not self._stopping.wait(TICK):
+            with self._state:
+                in_flight = list(self._in_flight.values())
+                idle = not self._in_flight and time.monotonic() - self.last_activity
+            for conn, lock in in_flight:
+                with lock, contextlib.suppress(OSError):
+                    conn.sendall(protocol.KEEPALIVE)
+            self._absorb_client_faults()
+            if self.idle_timeout > 0 and idle and idle > self.idle_timeout:
+                log.info("idle for %d s, exiting", self.idle_timeout)
+                self.stop()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _absorb_client_faults(self) -> None:
+        absorb_client_faults(self.faults_path, self.engine.stats)
+
+    # --- connections ---------------------------------------------------------
+
+    def _peer_allowed(self, conn: socket.socket) -> bool:
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        pid, uid, _gid = struct.unpack("3i", creds)
+        if uid != os.getuid():
+            log.warning("refused connection from uid %d (pid %d): not this server's user", uid, pid)
+            return False
+        return True
+
+    def _serve_connection(self, conn: socket.socket) -> None:
+        try:
+            if not self._peer_allowed(conn):
+                with contextlib.suppress(OSError):
+                    conn.sendall(protocol.encode_reply("refused", 1, "refused", b"", b"uid not allowed"))
+                return
+            body = self._read_request(conn)
+            if body is None:
+                return
+            kind = body.split(b"\0", 1)[0]
+            if kind == b"compile":
+                self._serve_compile(conn, body)
+            else:
+                self._serve_control(conn, kind.decode("ascii", "replace"))
+        except Exception as exc:  # one bad connection never takes the server down
+            log.warning("connection failed: %s: %s", type(exc).__name__, exc)
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def _read_request(self, conn: socket.socket) -> bytes | None:
+        conn.settimeout(READ_TIMEOUT)
+        header = _recv_exact(conn, 8)
+        if header is None or header[:4] != protocol.MAGIC:
+            log.warning("garbage on the socket (%r...); connection dropped", (header or b"")[:8])
+            return None
+        size = int.from_bytes(header[4:8], "little")
+        if size > MAX_REQUEST:
+            log.warning("request of %d bytes refused", size)
+            return None
+        return _recv_exact(conn, size)
+
+    def _serve_compile(self, conn: socket.socket, body: bytes) -> None:
+        try:
+            fingerprint, cwd, tty, client_exe, argv, environ = protocol.decode_compile(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            log.warning("malformed compile request: %s", exc)
+            return
+        if fingerprint != self.fingerprint:
+            conn.sendall(protocol.encode_reply("mismatch", 1, "mismatch", b"", b"configuration differs"))
+            return
+        lock = threading.Lock()
+        key = id(conn)
+        with self._state:
+            self._in_flight[key] = (conn, lock)
+            self.last_activity = time.monotonic()
+        try:
+            request = CompileRequest(argv=argv, cwd=cwd, env=environ, stderr_is_tty=tty, client_executable=client_exe)
+            with self.compile_slots:
+                reply = self.engine.compile(request)
+            payload = protocol.encode_reply(
+                "ok", reply.exit_code, reply.outcome, reply.stdout, reply.stderr, reply.execute or ""
+            )
+            with lock:
+                conn.settimeout(READ_TIMEOUT)
+                conn.sendall(payload)
+        finally:
+            with self._state:
+                self._in_flight.pop(key, None)
+                self.requests_served += 1
+                self.last_activity = time.monotonic()
+
+    def _serve_control(self, conn: socket.socket, kind: str) -> None:
+        if kind == "ping":
+            text = "pong"
+        elif kind == "status":
+            text = json.dumps(self.status())
+        elif kind == "stop":
+            self.stop()
+            self._wait_for_in_flight()
+            self.engine.store.flush()
+            text = json.dumps({"stopped": True, "requests_served": self.requests_served})
+        else:
+            conn.sendall(protocol.encode_reply("error", 2, "unknown", b"", f"unknown request {kind!r}".encode()))
+            return
+        conn.sendall(protocol.encode_reply("ok", 0, kind, text.encode(), b""))
+
+    def status(self) -> dict:
+        with self._state:
+            in_flight = len(self._in_flight)
+        tiers = self.engine.store.tier_stats()
+        return {
+            "pid": os.getpid(),
+            "socket": self.sock_path,
+            "uptime_seconds": round(time.time() - self.started, 1),
+            "requests_served": self.requests_served,
+            "in_flight": in_flight,
+            "compile_slots": self.jobs,
+            "idle_timeout": self.idle_timeout,
+            "memory_rss_bytes": _rss_bytes(),
+            "uploads_pending": sum(int(t.get("uploads_pending", 0) or 0) for t in tiers.values()),
+            "cache_dir": str(self.config.cache_dir),
+        }
+
+
+def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
+    chunks = []
+    remaining = size
+    while remaining:
+        chunk = conn.recv(min(remaining, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _fingerprint(environ) -> str:
+    from .client import server_fingerprint
+
+    return server_fingerprint(environ)
+
+
+def _rss_bytes() -> int:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def configure_logging(config: Config, *, foreground: bool) -> None:
+    level = (config.value(names.LOG) or "warning").upper()
+    root = logging.getLogger("pycache")
+    root.setLevel(getattr(logging, level, logging.WARNING))
+    log_file = config.value(names.LOG_FILE)
+    if log_file:
+        handler: logging.Handler = logging.FileHandler(log_file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    if foreground:
+        from rich.logging import RichHandler
+
+        root.addHandler(RichHandler(show_path=False, log_time_format="%H:%M:%S.%f"))
+
+
+def run_server(*, foreground: bool) -> int:
+    config = Config()
+    configure_logging(config, foreground=foreground)
+    server = Server(config)
+    try:
+        server.bind()
+    except RuntimeError as exc:
+        log.info("%s", exc)
+        return 0
+    server.serve_forever()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pycache_core.server")
+    parser.add_argument("--daemon", action="store_true", help="run detached (as the client starts it)")
+    args = parser.parse_args(argv)
+    return run_server(foreground=not args.daemon)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

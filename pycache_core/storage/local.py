@@ -1,0 +1,180 @@
+"""Local disk backend: the first tier, shared by every process of a user.
+
+Layout under ``<PYCACHE_DIR>/store/``: the key is the relative path
+(``entries/ab/abcdef...``). Safe under many concurrent readers and writers:
+a write goes to a temporary file in the same directory and is renamed into
+place, so a reader sees the old entry, the new one, or none -- never half of
+one. The running total of stored bytes lives in ``store/size`` (updated under
+a file lock); when it passes the limit, the least recently used entries
+(oldest mtime; a hit refreshes it) are deleted down to 90% of the limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from ..errors import StorageError
+
+_KEY = re.compile(r"^[a-z]+(/[0-9a-z]+)+$")
+TRIM_TARGET = 0.9
+
+
+class LocalDiskBackend:
+    name = "local"
+    writable = True
+
+    def __init__(self, root: Path, max_size: int) -> None:
+        self.root = Path(root)
+        self.store = self.root / "store"
+        self.max_size = max_size
+        self._size_file = self.store / "size"
+        self._size_lock = FileLock(str(self.store / "size.lock"), timeout=10)
+        self._trim_lock = FileLock(str(self.store / "trim.lock"), timeout=0)
+
+    # --- StorageBackend -----------------------------------------------------
+
+    def _path(self, key: str) -> Path:
+        if not _KEY.match(key):
+            raise StorageError(self.name, "key", f"invalid key {key!r}")
+        return self.store / key
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(self.name, "GET", exc.strerror or str(exc), code=_errno_name(exc), location=str(path)) from exc
+        with contextlib.suppress(OSError):
+            os.utime(path)  # mark as recently used for eviction
+        return data
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                previous = path.stat().st_size
+            except FileNotFoundError:
+                previous = 0
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:
+            raise StorageError(self.name, "PUT", exc.strerror or str(exc), code=_errno_name(exc), location=str(path)) from exc
+        total = self._add_size(len(data) - previous)
+        if total > self.max_size:
+            self.trim()
+
+    def remove(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StorageError(self.name, "DELETE", exc.strerror or str(exc), code=_errno_name(exc), location=str(path)) from exc
+        self._add_size(-size)
+
+    def describe(self) -> Mapping[str, str]:
+        return {"directory": str(self.store), "limit": str(self.max_size)}
+
+    # --- size management ----------------------------------------------------
+
+    def _add_size(self, delta: int) -> int:
+        try:
+            self.store.mkdir(parents=True, exist_ok=True)
+            with self._size_lock:
+                total = max(0, self._read_size() + delta)
+                self._write_size(total)
+                return total
+        except (OSError, Timeout):
+            return 0  # the counter is advisory; trim() recounts
+
+    def _read_size(self) -> int:
+        try:
+            return int(self._size_file.read_text() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def _write_size(self, total: int) -> None:
+        tmp = self._size_file.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(str(total))
+        os.replace(tmp, self._size_file)
+
+    def entries(self) -> Iterator[tuple[Path, os.stat_result]]:
+        for kind in ("entries", "manifests"):
+            base = self.store / kind
+            if not base.is_dir():
+                continue
+            for dirpath, _dirs, files in os.walk(base):
+                for name in files:
+                    path = Path(dirpath, name)
+                    if name.startswith(".tmp-"):
+                        # Left by a writer that died; old ones are garbage.
+                        with contextlib.suppress(OSError):
+                            if time.time() - path.stat().st_mtime > 3600:
+                                path.unlink()
+                        continue
+                    with contextlib.suppress(OSError):
+                        yield path, path.stat()
+
+    def size(self) -> tuple[int, int]:
+        """(bytes, files) actually on disk, recounted."""
+        total = count = 0
+        for _path, st in self.entries():
+            total += st.st_size
+            count += 1
+        return total, count
+
+    def trim(self, target: int | None = None) -> tuple[int, int]:
+        """Delete least recently used entries until at most ``target`` bytes
+        remain (default 90% of the limit). Returns (bytes, files) removed.
+        Another process already trimming makes this a no-op."""
+        limit = int(self.max_size * TRIM_TARGET) if target is None else target
+        try:
+            self._trim_lock.acquire()
+        except Timeout:
+            return 0, 0
+        try:
+            listing = sorted(self.entries(), key=lambda item: item[1].st_mtime)
+            total = sum(st.st_size for _p, st in listing)
+            removed_bytes = removed = 0
+            for path, st in listing:
+                if total <= limit:
+                    break
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    total -= st.st_size
+                    removed_bytes += st.st_size
+                    removed += 1
+            with self._size_lock:
+                self._write_size(total)
+            return removed_bytes, removed
+        finally:
+            self._trim_lock.release()
+
+    def clear(self) -> tuple[int, int]:
+        return self.trim(target=0)
+
+
+def _errno_name(exc: OSError) -> str:
+    import errno
+
+    return errno.errorcode.get(exc.errno or 0, "OSError")
