@@ -126,6 +126,8 @@ class Engine:
         self._identities: dict[tuple, CompilerIdentity] = {}
         self._identity_lock = threading.Lock()
         self.direct_mode = config.flag(names.DIRECT_MODE)
+        self._tier_lock = threading.Lock()
+        self._tier_seen: dict[str, dict] = {}
         self._report_load_errors()
 
     def _build_store(self) -> TieredStore:
@@ -562,8 +564,31 @@ class Engine:
         compiler = find_executable(request.argv[0], request.env, request.cwd, [request.client_executable])
         return CompileReply(execute=compiler or request.argv[0], outcome="error")
 
+    def _add_tier_changes(self, delta: StatsDelta) -> None:
+        """Move what the storage tiers counted since the last call into ``delta``
+        (numbers as differences, the last error text as is); a tier's new
+        failures also count as errors of kind ``storage:<tier>``."""
+        with self._tier_lock:
+            now = self.store.tier_stats()
+            for name, counters in now.items():
+                before = self._tier_seen.get(name, {})
+                changes: dict[str, object] = {}
+                for key, value in counters.items():
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        if value != before.get(key, 0):
+                            changes[key] = value - before.get(key, 0)
+                    elif value and value != before.get(key):
+                        changes[key] = value
+                if changes:
+                    delta.tier(name, changes)
+                new_errors = int(counters.get("errors", 0)) - int(before.get("errors", 0))
+                for _ in range(max(0, new_errors)):
+                    delta.error(f"storage:{name}", str(counters.get("last_error", "")))
+            self._tier_seen = now
+
     def record_stats(self, delta: StatsDelta) -> None:
         try:
+            self._add_tier_changes(delta)
             self.stats.merge(delta)
         except Exception as exc:  # stats are never worth a failed build
             log.warning("cannot write statistics to %s: %s", self.stats.path, exc)

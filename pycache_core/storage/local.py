@@ -62,50 +62,47 @@ class LocalDiskBackend:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                previous = path.stat().st_size
-            except FileNotFoundError:
-                previous = 0
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
-                os.replace(tmp, path)
+                # Rename and count under one lock, so the running total stays
+                # exact when writers race on the same key.
+                with self._size_lock:
+                    try:
+                        previous = path.stat().st_size
+                    except FileNotFoundError:
+                        previous = 0
+                    os.replace(tmp, path)
+                    total = max(0, self._read_size() + len(data) - previous)
+                    self._write_size(total)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
+        except Timeout as exc:
+            raise StorageError(self.name, "PUT", f"size lock busy: {exc}", location=str(path)) from exc
         except OSError as exc:
             raise StorageError(self.name, "PUT", exc.strerror or str(exc), code=_errno_name(exc), location=str(path)) from exc
-        total = self._add_size(len(data) - previous)
         if total > self.max_size:
             self.trim()
 
     def remove(self, key: str) -> None:
         path = self._path(key)
         try:
-            size = path.stat().st_size
-            path.unlink()
+            with self._size_lock:
+                size = path.stat().st_size
+                path.unlink()
+                self._write_size(max(0, self._read_size() - size))
         except FileNotFoundError:
             return
-        except OSError as exc:
-            raise StorageError(self.name, "DELETE", exc.strerror or str(exc), code=_errno_name(exc), location=str(path)) from exc
-        self._add_size(-size)
+        except (OSError, Timeout) as exc:
+            raise StorageError(self.name, "DELETE", getattr(exc, "strerror", None) or str(exc), location=str(path)) from exc
 
     def describe(self) -> Mapping[str, str]:
         return {"directory": str(self.store), "limit": str(self.max_size)}
 
     # --- size management ----------------------------------------------------
-
-    def _add_size(self, delta: int) -> int:
-        try:
-            self.store.mkdir(parents=True, exist_ok=True)
-            with self._size_lock:
-                total = max(0, self._read_size() + delta)
-                self._write_size(total)
-                return total
-        except (OSError, Timeout):
-            return 0  # the counter is advisory; trim() recounts
 
     def _read_size(self) -> int:
         try:

@@ -1,0 +1,86 @@
+import multiprocessing
+import os
+
+import pytest
+
+from pycache_core.entry import ResultEntry, StoredArtifact, decode_result, encode_result
+from pycache_core.errors import StorageError
+from pycache_core.storage.local import LocalDiskBackend
+
+
+def entry_bytes(seed: int, size: int = 2000) -> bytes:
+    payload = bytes((seed * 31 + i) % 251 for i in range(size))
+    return encode_result(ResultEntry(family="toy", exit_code=0, stdout=b"", stderr=b"",
+                                     artifacts=(StoredArtifact(role="object", data=payload),), compile_seconds=0.1))
+
+
+def test_put_get_remove(tmp_path):
+    store = LocalDiskBackend(tmp_path, 10 << 20)
+    assert store.get("entries/ab/abcdef") is None
+    store.put("entries/ab/abcdef", b"data")
+    assert store.get("entries/ab/abcdef") == b"data"
+    store.remove("entries/ab/abcdef")
+    assert store.get("entries/ab/abcdef") is None
+    assert store.size() == (0, 0)
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "entries/../../x", "/abs", "entries/AB/x", ""])
+def test_keys_cannot_escape_the_store(tmp_path, key):
+    with pytest.raises(StorageError):
+        LocalDiskBackend(tmp_path, 1 << 20).put(key, b"x")
+
+
+def test_least_recently_used_entries_go_first(tmp_path):
+    store = LocalDiskBackend(tmp_path, 10_000)
+    for i in range(3):
+        store.put(f"entries/0{i}/0{i}aa", b"x" * 3000)
+        os.utime(store.store / f"entries/0{i}/0{i}aa", (1000 + i, 1000 + i))
+    # Reading entry 0 makes it the most recently used.
+    assert store.get("entries/00/00aa") is not None
+    store.put("entries/09/09aa", b"y" * 3000)  # over the limit -> trim to 90%
+    remaining = {p.name for p, _ in store.entries()}
+    assert "00aa" in remaining and "09aa" in remaining
+    assert "01aa" not in remaining  # the oldest unused one
+    assert store.size()[0] <= 9000
+
+
+def test_unwritable_directory_is_a_storage_error(tmp_path):
+    if os.getuid() == 0:
+        target = tmp_path / "file-not-dir"
+        target.write_text("x")
+        store = LocalDiskBackend(target, 1 << 20)  # store/ cannot be created under a file
+    else:
+        tmp_path.chmod(0o500)
+        store = LocalDiskBackend(tmp_path / "c", 1 << 20)
+    with pytest.raises(StorageError) as info:
+        store.put("entries/ab/abcd", b"x")
+    assert "PUT" in str(info.value)
+
+
+def _hammer(root: str, worker: int) -> None:
+    store = LocalDiskBackend(root, 1 << 30)
+    for round_ in range(30):
+        shared = "entries/aa/aashared"
+        store.put(shared, entry_bytes(7))
+        own = f"entries/bb/bb{worker:02d}x{round_:02d}"
+        store.put(own, entry_bytes(worker * 100 + round_))
+        for key in (shared, own):
+            data = store.get(key)
+            if data is not None:
+                decode_result(data)  # raises on a torn entry
+
+
+def test_concurrent_processes_never_see_a_torn_entry(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_hammer, args=(str(tmp_path), i)) for i in range(16)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0] * 16
+    store = LocalDiskBackend(tmp_path, 1 << 30)
+    total, count = store.size()
+    assert count == 1 + 16 * 30
+    for path, _ in store.entries():
+        decode_result(path.read_bytes())
+    assert int((store.store / "size").read_text()) == total
