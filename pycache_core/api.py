@@ -134,6 +134,9 @@ class ParsedInvocation:
       share); None = the caller's.
     - ``colour_diagnostics``: the compile writes coloured diagnostics; the
       core strips the colour when replaying to a caller that is no terminal.
+    - ``base_dirs``: directories this family treats as base directories by
+      default for this call (a cargo workspace root, ``CARGO_HOME``), in
+      addition to ``PYCACHE_BASEDIRS``.
     - ``private``: the plugin's own parsed state, opaque to the core, handed
       back to the plugin's later hooks.
     """
@@ -146,6 +149,7 @@ class ParsedInvocation:
     run_arguments: tuple[str, ...] | None = None
     run_environment: Mapping[str, str] | None = None
     colour_diagnostics: bool = False
+    base_dirs: tuple[Path, ...] = ()
     private: Any = None
 
 

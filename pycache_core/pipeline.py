@@ -198,7 +198,7 @@ class Engine:
             return self._pass_through(call, family, compiler, parsed)
         call.label = str(next(iter(parsed.outputs.values())).path) if parsed.outputs else call.label
 
-        relocator = Relocator(basedirs_from_env(env))
+        relocator = Relocator([*basedirs_from_env(env), *map(os.fspath, parsed.base_dirs)])
         with tempfile.TemporaryDirectory(prefix="pycache-") as scratch:
             context = CallContext(
                 digests=self.digests,
@@ -641,7 +641,7 @@ class Engine:
         if not isinstance(parsed, ParsedInvocation):
             return {"status": type(parsed).__name__ if parsed else "unparsed", "family": family.name,
                     "reason": getattr(parsed, "reason", ""), "detail": getattr(parsed, "detail", "")}
-        relocator = Relocator(basedirs_from_env(request.env))
+        relocator = Relocator([*basedirs_from_env(request.env), *map(os.fspath, parsed.base_dirs)])
         with tempfile.TemporaryDirectory(prefix="pycache-explain-") as scratch:
             context = CallContext(digests=self.digests, relocator=relocator, scratch_dir=Path(scratch),
                                   default_cwd=invocation.cwd, default_env=invocation.env)
