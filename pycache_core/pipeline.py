@@ -127,6 +127,9 @@ class Engine:
         self._identity_lock = threading.Lock()
         self.direct_mode = config.flag(names.DIRECT_MODE)
         self._tier_lock = threading.Lock()
+        self.batch_stats = False
+        self._pending = StatsDelta()
+        self._pending_lock = threading.Lock()
         self._tier_seen: dict[str, dict] = {}
         self._report_load_errors()
 
@@ -587,6 +590,20 @@ class Engine:
             self._tier_seen = now
 
     def record_stats(self, delta: StatsDelta) -> None:
+        """Count one call. A batching engine (the server) keeps the counts in
+        memory until `flush_stats`, so no hit waits for the stats file."""
+        if self.batch_stats:
+            with self._pending_lock:
+                self._pending.absorb(delta)
+            return
+        self._write_stats(delta)
+
+    def flush_stats(self) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, StatsDelta()
+        self._write_stats(pending)
+
+    def _write_stats(self, delta: StatsDelta) -> None:
         try:
             self._add_tier_changes(delta)
             self.stats.merge(delta)

@@ -90,6 +90,20 @@ class StatsDelta:
     def __bool__(self) -> bool:
         return bool(self.totals or self.errors or self.tiers)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "totals": self.totals,
+            "families": self.families,
+            "not_cacheable_reasons": self.not_cacheable_reasons,
+            "not_compilation_reasons": self.not_compilation_reasons,
+            "errors": self.errors,
+            "tiers": self.tiers,
+        }
+
+    def absorb(self, other: StatsDelta) -> None:
+        """Add another delta's counts to this one (the server batches calls)."""
+        _merge_numbers(self.__dict__, other.as_dict())
+
 
 def empty_stats() -> dict[str, Any]:
     return {
@@ -136,17 +150,7 @@ class StatsFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._thread_lock, self._lock():
             stats = self.read()
-            _merge_numbers(
-                stats,
-                {
-                    "totals": delta.totals,
-                    "families": delta.families,
-                    "not_cacheable_reasons": delta.not_cacheable_reasons,
-                    "not_compilation_reasons": delta.not_compilation_reasons,
-                    "errors": delta.errors,
-                    "tiers": delta.tiers,
-                },
-            )
+            _merge_numbers(stats, delta.as_dict())
             self._write(stats)
 
     def zero(self) -> None:

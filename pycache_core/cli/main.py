@@ -41,7 +41,10 @@ err_console = Console(stderr=True)
 
 def run(args: list[str]) -> int:
     try:
-        app(args=args, prog_name="pycache", standalone_mode=False)
+        # Without standalone mode, click returns the code of a raised Exit.
+        result = app(args=args, prog_name="pycache", standalone_mode=False)
+        if isinstance(result, int):
+            return result
     except typer.Exit as done:
         return done.exit_code
     except PycacheError as exc:
@@ -79,6 +82,7 @@ def stats(
 
     config = Config()
     stats_file = StatsFile(config.cache_dir)
+    _control("flush-stats")  # a running server holds the latest counts in memory
     try:
         absorb_client_faults(server_paths(config.environ)[2], stats_file)
     except OSError:
