@@ -444,6 +444,12 @@ class Engine:
                 family=call.family,
             )
             return False
+        for artifact in entry.artifacts:
+            target = invocation.resolve(parsed.outputs[artifact.role].path)
+            if os.path.lexists(target) and not os.path.isfile(target):
+                # Never replace a device, directory or dangling link by a file.
+                call.delta.error("restore", f"{target} exists and is not a regular file", family=call.family)
+                return False
         written: list[str] = []
         try:
             for artifact in entry.artifacts:

@@ -82,12 +82,20 @@ class PluginHost:
     # --- family selection ---------------------------------------------------
 
     def family_for(self, *names: str) -> CompilerFamily | None:
-        """The family serving an executable, given the names it goes by.
+        """The family serving an executable, given the names it goes by, most
+        telling first (as typed, then the symlink's target).
 
-        Explicit precedence decides between matches; a tie is logged and the
-        call is not attributed to either family.
+        The first name any family claims decides: ``clang-cl -> clang-14``
+        is clang-cl's family, not clang's. Among families claiming the same
+        name, explicit precedence decides; a tie is logged and the call is
+        not attributed to either family.
         """
-        matches = [f for f in self.families.values() if any(f.matches(n) for n in names if n)]
+        matches: list[CompilerFamily] = []
+        for name in names:
+            if name:
+                matches = [f for f in self.families.values() if f.matches(name)]
+            if matches:
+                break
         if not matches:
             return None
         matches.sort(key=lambda f: f.precedence, reverse=True)

@@ -99,3 +99,13 @@ def test_precedence_decides_between_families(make_plugin_host):
         load_entry_points=False,
     )
     assert tie.family_for("toycc") is None
+
+
+def test_the_name_as_typed_decides_before_the_symlink_target(make_plugin_host):
+    host = make_plugin_host(
+        ("clang", family_plugin("clang", "clang-like", executables=(r"clang(-\d+)?",))),
+        ("cl", family_plugin("cl", "cl-like", executables=(r"clang-cl",))),
+        load_entry_points=False,
+    )
+    assert host.family_for("clang-cl", "clang-14").name == "cl-like"
+    assert host.family_for("cc", "clang-14").name == "clang-like"

@@ -1,0 +1,232 @@
+"""Golden key components: for a table of real gcc/clang command lines, the
+exact components the plugin reports -- key arguments, direct-mode components
+and preprocessor-mode components. A change to what enters a key must show
+up here as a reviewed diff.
+
+``<TMP>`` stands for the test's directory; the digest of preprocessed output
+(which depends on the system headers' text) is checked for shape and shown
+as ``<digest>``; every other value is literal.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pycache_core.api import Dependencies, ParsedInvocation
+from pycache_gcc_clang import hooks
+
+from .support import BASE_ENV, CLANG, GCC, GXX, make_context, make_invocation, needs_clang, needs_gcc, parse, probe, write
+
+SOURCE_DIGEST = "f02cd0c224f03e6b04c9840b370b73856c3d1efa0dc748a41ce578baf975b717"  # blake3 of a.c below
+FORCED = "-fdiagnostics-color=always"
+LOCALE = [("env:LANG", "C"), ("env:LC_ALL", "C")]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "t"
+    write(root / "a.c", '#include "a.h"\nint f(void) { return A; }\n')
+    write(root / "b.cpp", '#include "a.h"\nint g() { return A + __cplusplus > 0; }\n')
+    write(root / "inc" / "a.h", "#define A 42\n")
+    write(root / "ign.txt", "fun:main\n")
+    (root / "out").mkdir()
+    (root / "o").mkdir()
+    return root
+
+
+def _show(components, root: Path):
+    if components is None:
+        return None
+    shown = []
+    for c in components:
+        name = c.name.replace(str(root), "<TMP>")
+        if c.name == "preprocessed":
+            assert re.fullmatch(r"[0-9a-f]{64}", c.value)
+            value = "<digest>"
+        elif isinstance(c.value, tuple):
+            value = tuple(v.replace(str(root), "<TMP>") for v in c.value)
+        else:
+            value = c.value.replace(str(root), "<TMP>")
+        shown.append((name, value))
+    return shown
+
+
+def _components(root: Path, args, *, compiler=None, env=None, basedirs=()):
+    args = [a.replace("<TMP>", str(root)) for a in args]
+    invocation = make_invocation(args, root, compiler=compiler, env={**BASE_ENV, **(env or {})})
+    context = make_context(root.parent, basedirs=[b.replace("<TMP>", str(root)) for b in basedirs], cwd=root)
+    probe(invocation, context)
+    parsed = parse(invocation)
+    assert isinstance(parsed, ParsedInvocation), parsed
+    direct = hooks.pycache_direct_components(invocation=invocation, parsed=parsed, context=context)
+    deps = hooks.pycache_discover_dependencies(invocation=invocation, parsed=parsed, context=context)
+    assert isinstance(deps, Dependencies), deps
+    return parsed, _show(direct, root), _show(deps.components, root)
+
+
+def _direct_head(pp_args, source="a.c", cwd="<TMP>", digest=SOURCE_DIGEST):
+    return [("source", digest), ("source-path", source), ("cwd", cwd), ("preprocessor-arguments", pp_args)]
+
+
+GCC_TABLE = [
+    (
+        "plain",
+        ["-c", "a.c", "-Iinc", "-o", "a.o"],
+        {},
+        (FORCED,),
+        _direct_head(("-Iinc",)) + LOCALE,
+        [("preprocessed", "<digest>")] + LOCALE,
+    ),
+    (
+        "codegen flags and a dependency file",
+        ["-c", "a.c", "-Iinc", "-DX=1", "-O2", "-Wall", "-o", "out/a.o", "-MD"],
+        {},
+        ("-O2", "-Wall", "-MD", FORCED),
+        _direct_head(("-Iinc", "-DX=1")) + [("object-path", "out/a.o")] + LOCALE,
+        [("preprocessed", "<digest>"), ("object-path", "out/a.o")] + LOCALE,
+    ),
+    (
+        "debug info puts the working directory in",
+        ["-c", "a.c", "-I", "./inc", "-g", "-o", "a.o"],
+        {},
+        ("-g", FORCED),
+        _direct_head(("-I", "./inc")) + [("working-directory", "<TMP>")] + LOCALE,
+        [("preprocessed", "<digest>"), ("working-directory", "<TMP>")] + LOCALE,
+    ),
+    (
+        "unless a prefix map covers it",
+        ["-c", "a.c", "-Iinc", "-g", "-fdebug-prefix-map=<TMP>=.", "-o", "a.o"],
+        {},
+        ("-g", FORCED),
+        _direct_head(("-Iinc",)) + [("path-arguments", ("-fdebug-prefix-map=<TMP>=.",))] + LOCALE,
+        [("preprocessed", "<digest>"), ("path-arguments", ("-fdebug-prefix-map=<TMP>=.",))] + LOCALE,
+    ),
+    (
+        "split dwarf: the object names its .dwo",
+        ["-c", "a.c", "-Iinc", "-g", "-gsplit-dwarf", "-o", "o/a.o"],
+        {},
+        ("-g", "-gsplit-dwarf", FORCED),
+        _direct_head(("-Iinc",)) + [("working-directory", "<TMP>"), ("object-path", "o/a.o")] + LOCALE,
+        [("preprocessed", "<digest>"), ("working-directory", "<TMP>"), ("object-path", "o/a.o")] + LOCALE,
+    ),
+    (
+        "coverage: absolute .gcda path and .gcno directory",
+        ["-c", "a.c", "-Iinc", "--coverage", "-o", "a.o"],
+        {},
+        ("--coverage", FORCED),
+        _direct_head(("-Iinc",)) + [("working-directory", "<TMP>"), ("object-path", "a.o")] + LOCALE,
+        [("preprocessed", "<digest>"), ("working-directory", "<TMP>"), ("object-path", "a.o")] + LOCALE,
+    ),
+    (
+        "explicit dependency target: the object path stays out",
+        ["-c", "a.c", "-Iinc", "-MMD", "-MT", "tgt", "-MP"],
+        {},
+        ("-MMD", "-MP", FORCED),
+        _direct_head(("-Iinc",)) + [("path-arguments", ("-MT", "tgt"))] + LOCALE,
+        [("preprocessed", "<digest>"), ("path-arguments", ("-MT", "tgt"))] + LOCALE,
+    ),
+    (
+        "the kernel's -Wp,-MMD keeps direct mode",
+        ["-c", "a.c", "-Iinc", "-Wp,-MMD,.a.o.d", "-o", "a.o"],
+        {},
+        ("-Wp,-MMD", FORCED),
+        _direct_head(("-Iinc",)) + [("object-path", "a.o")] + LOCALE,
+        [("preprocessed", "<digest>"), ("object-path", "a.o")] + LOCALE,
+    ),
+    (
+        "variables the compiler reads, and only those",
+        ["-c", "a.c"],
+        {"CPATH": "inc", "SOURCE_DATE_EPOCH": "0", "HOME": "/root", "AWS_SECRET_ACCESS_KEY": "hunter2"},
+        (FORCED,),
+        _direct_head(()) + [("env:CPATH", "inc"), ("env:SOURCE_DATE_EPOCH", "0")] + LOCALE,
+        [("preprocessed", "<digest>"), ("env:CPATH", "inc"), ("env:SOURCE_DATE_EPOCH", "0")] + LOCALE,
+    ),
+    (
+        "other -Wp options: preprocessor mode only",
+        ["-c", "a.c", "-Iinc", "-Wp,-DX"],
+        {},
+        (FORCED,),
+        None,
+        [("preprocessed", "<digest>")] + LOCALE,
+    ),
+]
+
+
+@needs_gcc
+@pytest.mark.parametrize("row", GCC_TABLE, ids=[r[0] for r in GCC_TABLE])
+def test_gcc_golden(tree: Path, row) -> None:
+    _, args, env, key, direct, deps = row
+    parsed, got_direct, got_deps = _components(tree, args, compiler=GCC, env=env)
+    assert parsed.key_arguments == key
+    assert got_direct == direct
+    assert got_deps == deps
+
+
+@needs_gcc
+def test_gcc_golden_with_base_directory(tree: Path) -> None:
+    """PYCACHE_BASEDIRS: every path under the base directory is portable,
+    including the base itself inside a prefix map."""
+    args = ["-c", "<TMP>/a.c", "-I<TMP>/inc", "-fdebug-prefix-map=<TMP>=.", "-g", "-o", "<TMP>/out/a.o", "-MD"]
+    parsed, direct, deps = _components(tree, args, compiler=GCC, basedirs=("<TMP>",))
+    assert parsed.key_arguments == ("-g", "-MD", FORCED)
+    assert direct == _direct_head(("-I<BASEDIR>/inc",), source="<BASEDIR>/a.c", cwd="<BASEDIR>") + [
+        ("path-arguments", ("-fdebug-prefix-map=<BASEDIR>=.",)),
+        ("object-path", "<BASEDIR>/out/a.o"),
+    ] + LOCALE
+    assert deps == [
+        ("preprocessed", "<digest>"),
+        ("path-arguments", ("-fdebug-prefix-map=<BASEDIR>=.",)),
+        ("object-path", "<BASEDIR>/out/a.o"),
+    ] + LOCALE
+
+
+@needs_gcc
+def test_gxx_golden(tree: Path) -> None:
+    parsed, direct, deps = _components(tree, ["-c", "b.cpp", "-Iinc", "-std=c++17", "-O1"], compiler=GXX)
+    assert parsed.language == "c++"
+    assert parsed.key_arguments == ("-std=c++17", "-O1", FORCED)
+    assert direct == _direct_head(("-Iinc",), source="b.cpp", digest=direct[0][1]) + LOCALE
+    assert deps == [("preprocessed", "<digest>")] + LOCALE
+
+
+@needs_clang
+def test_clang_golden(tree: Path) -> None:
+    """clang-only inputs: a sanitizer ignore list (hashed) and a recorded
+    command line (clang puts -I, -D and -o into the object)."""
+    args = ["-c", "a.c", "-Iinc", "-DX", "-fsanitize=address", "-fsanitize-ignorelist=ign.txt",
+            "-frecord-command-line", "-o", "a.o"]
+    parsed, direct, deps = _components(tree, args, compiler=CLANG)
+    assert parsed.key_arguments == ("-fsanitize=address", "-frecord-command-line", FORCED)
+    shared = [
+        ("path-arguments", ("-fsanitize-ignorelist=ign.txt",)),
+        ("command-line", tuple(args)),
+        ("input:<TMP>/ign.txt", "b3355106cc80c99cc6a48791582f01349518c703df9e8ce63239fe453dc954f4"),
+    ] + LOCALE
+    assert direct == _direct_head(("-Iinc", "-DX")) + shared
+    assert deps == [("preprocessed", "<digest>")] + shared
+
+
+@needs_gcc
+def test_include_path_spelling_changes_only_direct_components(tree: Path) -> None:
+    """-I inc and -Iinc preprocess identically (one preprocessed digest);
+    direct mode keys the spelling. -I./inc changes the line markers, so it
+    is a different preprocessed output: gcc prints ./inc/a.h in diagnostics."""
+
+    def raw(args):
+        invocation = make_invocation(args, tree, compiler=GCC)
+        context = make_context(tree.parent, cwd=tree)
+        probe(invocation, context)
+        parsed = parse(invocation)
+        deps = hooks.pycache_discover_dependencies(invocation=invocation, parsed=parsed, context=context)
+        direct = hooks.pycache_direct_components(invocation=invocation, parsed=parsed, context=context)
+        return dict((c.name, c.value) for c in deps.components)["preprocessed"], direct
+
+    joined, direct_joined = raw(["-c", "a.c", "-Iinc"])
+    separate, direct_separate = raw(["-c", "a.c", "-I", "inc"])
+    dotted, _ = raw(["-c", "a.c", "-I./inc"])
+    assert joined == separate
+    assert direct_joined != direct_separate
+    assert dotted != joined
