@@ -160,15 +160,17 @@ class Engine:
         try:
             reply = self._compile(call)
         except _NoCache as why:
-            call.delta.error(why.kind, str(why), family=call.family)
+            call.delta.error(why.kind, str(why))
             log.warning("[%s] running uncached: %s", call.label, why)
             reply = self._uncached(call)
         except Exception as exc:  # never break the build because of the cache
             kind = "plugin" if isinstance(exc, PluginError) else "internal"
-            call.delta.error(kind, f"{type(exc).__name__}: {exc}", family=call.family)
+            call.delta.error(kind, f"{type(exc).__name__}: {exc}")
             log.error("[%s] internal error, running uncached: %s\n%s", call.label, exc, traceback.format_exc())
             reply = self._uncached(call)
         finally:
+            if call.family:  # a delta is one call: its totals are its family's
+                call.delta.families[call.family] = dict(call.delta.totals)
             self.record_stats(call.delta)
         return reply
 
@@ -185,7 +187,6 @@ class Engine:
             call.delta.add("unsupported")
             return CompileReply(execute=compiler, outcome="unsupported")
         call.family = family.name
-        call.delta.add("requests", 0, family=family.name)
         invocation = Invocation(
             compiler=Path(compiler),
             invoked_as=request.argv[0],
@@ -403,7 +404,7 @@ class Engine:
         try:
             entry = decode_result(data)
         except EntryError as exc:
-            call.delta.error("corrupt-entry", f"{result_key} in {tier}: {exc}", family=call.family)
+            call.delta.error("corrupt-entry", f"{result_key} in {tier}: {exc}")
             log.warning("[%s] corrupt entry %s in %s removed: %s", call.label, result_key, tier, exc)
             self.store.remove(result_key, tier)
             return None
@@ -413,10 +414,10 @@ class Engine:
             return None
         if not self._restore(entry, parsed, invocation, base, call):
             return None
-        call.delta.add("hits", family=call.family)
-        call.delta.add(counter, family=call.family)
-        call.delta.add("seconds_saved", entry.compile_seconds, family=call.family)
-        call.delta.add("bytes_read", len(data), family=call.family)
+        call.delta.add("hits")
+        call.delta.add(counter)
+        call.delta.add("seconds_saved", entry.compile_seconds)
+        call.delta.add("bytes_read", len(data))
         call.delta.tier(tier, {"hits_served": 1})
         log.info("[%s] hit (%s, %s) in %.1f ms", call.label, counter, tier, (time.monotonic() - started) * 1000)
         relocator_base = base if entry.relocated else None
@@ -441,14 +442,13 @@ class Engine:
             call.delta.error(
                 "entry-mismatch",
                 f"entry roles {sorted(stored_roles)} do not fit the call's outputs {sorted(parsed.outputs)}",
-                family=call.family,
             )
             return False
         for artifact in entry.artifacts:
             target = invocation.resolve(parsed.outputs[artifact.role].path)
             if os.path.lexists(target) and not os.path.isfile(target):
                 # Never replace a device, directory or dangling link by a file.
-                call.delta.error("restore", f"{target} exists and is not a regular file", family=call.family)
+                call.delta.error("restore", f"{target} exists and is not a regular file")
                 return False
         written: list[str] = []
         try:
@@ -460,7 +460,7 @@ class Engine:
                 _atomic_write(target, data, artifact.mode)
                 written.append(os.fspath(target))
         except OSError as exc:
-            call.delta.error("restore", f"cannot write {exc.filename}: {exc.strerror}", family=call.family)
+            call.delta.error("restore", f"cannot write {exc.filename}: {exc.strerror}")
             for path in written:
                 with contextlib.suppress(OSError):
                     os.unlink(path)
@@ -503,10 +503,10 @@ class Engine:
             stderr = strip_colour(stderr)
         reply = CompileReply(exit_code=result.exit_code, stdout=result.stdout, stderr=stderr, outcome="miss")
         if result.exit_code != 0:
-            call.delta.add("compile_failed", family=family.name)
+            call.delta.add("compile_failed")
             return CompileReply(exit_code=result.exit_code, stdout=result.stdout, stderr=stderr, outcome="compile-failed")
-        call.delta.add("misses", family=family.name)
-        call.delta.add("seconds_compiling", result.duration, family=family.name)
+        call.delta.add("misses")
+        call.delta.add("seconds_compiling", result.duration)
 
         outputs = self._guard("outputs", lambda: self.host.hooks.collect_outputs(invocation, parsed, result, context))
         if isinstance(outputs, NotCacheable) or outputs is None:
@@ -533,7 +533,7 @@ class Engine:
         )
         data = encode_result(entry)
         self.store.put(result_key, data)
-        call.delta.add("bytes_written", len(data), family=family.name)
+        call.delta.add("bytes_written", len(data))
         if manifest_key is not None:
             self._record_manifest(manifest_key, deps, outputs, result_key, invocation, relocator, context)
         context.log.info("miss: compiled in %.1f ms, stored %d bytes as %s", result.duration * 1000, len(data), result_key)
@@ -551,12 +551,12 @@ class Engine:
 
     def _pass_through(self, call: _Call, family: CompilerFamily, compiler: str, outcome) -> CompileReply:
         if isinstance(outcome, NotCompilation):
-            call.delta.add("not_compilation", family=family.name)
+            call.delta.add("not_compilation")
             call.delta.reason("not_compilation", outcome.reason)
             kind = "not-compilation"
         else:
             reason = outcome.reason if isinstance(outcome, NotCacheable) else "unparsed"
-            call.delta.add("not_cacheable", family=family.name)
+            call.delta.add("not_cacheable")
             call.delta.reason("not_cacheable", reason)
             kind = "not-cacheable"
         log.info("[%s] %s: %s", call.label, kind, getattr(outcome, "detail", "") or getattr(outcome, "reason", ""))

@@ -144,13 +144,27 @@ def _print_stats(data: dict) -> None:
         console.print(errors)
     if data.get("tiers"):
         tiers = Table(title="storage tiers")
-        tiers.add_column("tier")
-        columns = sorted({k for t in data["tiers"].values() for k in t})
-        for column in columns:
-            tiers.add_column(column, overflow="fold")
-        for name, info in sorted(data["tiers"].items()):
-            tiers.add_row(name, *(str(info.get(c, "")) for c in columns))
+        tiers.add_column("counter")
+        names = sorted(data["tiers"])
+        for name in names:
+            tiers.add_column(name, justify="right", overflow="fold")
+        counters = sorted({k for t in data["tiers"].values() for k in t if k != "last_error"})
+        for counter in counters:
+            tiers.add_row(counter, *(_tier_value(counter, data["tiers"][n].get(counter, "")) for n in names))
         console.print(tiers)
+        for name in names:
+            if data["tiers"][name].get("last_error"):
+                console.print(f"last error of tier {name}: {data['tiers'][name]['last_error']}", markup=False)
+
+
+def _tier_value(counter: str, value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if counter.startswith("bytes"):
+        return _size(value)
+    if "seconds" in counter:
+        return f"{value:.3f} s"
+    return _num(value)
 
 
 def _num(value: float) -> str:
