@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,7 +33,7 @@ class CallContext:
         *,
         digests: FileDigests,
         relocator: Relocator,
-        scratch_dir: Path,
+        scratch_dir: Path | None = None,
         log: logging.Logger | logging.LoggerAdapter | None = None,
         identity: CompilerIdentity | None = None,
         default_cwd: Path | None = None,
@@ -39,12 +41,28 @@ class CallContext:
     ) -> None:
         self.identity = identity
         self.log = log or logging.getLogger("pycache.call")
-        self.scratch_dir = scratch_dir
+        self._scratch_dir = scratch_dir
+        self._owns_scratch_dir = False
         self._digests = digests
         self._relocator = relocator
         self._default_cwd = default_cwd
         self._default_env = default_env
         self.helper_seconds = 0.0
+
+    @property
+    def scratch_dir(self) -> Path:
+        """A private temporary directory for this call, made on first use
+        (most hits never need one) and removed by `close`."""
+        if self._scratch_dir is None:
+            self._scratch_dir = Path(tempfile.mkdtemp(prefix="pycache-"))
+            self._owns_scratch_dir = True
+        return self._scratch_dir
+
+    def close(self) -> None:
+        if self._owns_scratch_dir and self._scratch_dir is not None:
+            shutil.rmtree(self._scratch_dir, ignore_errors=True)
+            self._scratch_dir = None
+            self._owns_scratch_dir = False
 
     def hash_file(self, path: Path) -> str:
         return self._digests.digest(path)

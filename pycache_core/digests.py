@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import blake3
@@ -25,6 +26,7 @@ class FileDigests:
 
     def __init__(self) -> None:
         self._memo: dict[tuple[int, int, int, int, int], str] = {}
+        self._listings: dict[tuple[int, int, int, int], frozenset[str]] = {}
         self._lock = threading.Lock()
         self.hashed = 0
         self.memo_hits = 0
@@ -48,6 +50,47 @@ class FileDigests:
                     self._memo.clear()
                 self._memo[memo_key] = digest
         return digest
+
+    def any_exists(self, paths: Iterable[str]) -> bool:
+        """Whether a directory entry exists at any of ``paths`` (as ``os.path.lexists``).
+
+        Direct mode checks hundreds of paths that must stay absent per hit;
+        they share a few directories, so each directory is stat'ed once and
+        the names looked up in a memoised listing, re-read whenever the
+        directory's own times change (adding or removing an entry changes them).
+        """
+        by_directory: dict[str, list[str]] = {}
+        for path in paths:
+            directory, name = os.path.split(path)
+            by_directory.setdefault(directory or ".", []).append(name)
+        for directory, names in by_directory.items():
+            listing = self._listing(directory)
+            if listing is None:
+                continue  # no such directory (or not one): nothing inside it exists
+            if not listing.isdisjoint(names):
+                return True
+        return False
+
+    def _listing(self, directory: str) -> frozenset[str] | None:
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return None
+        memo_key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        racy = time.time() - max(st.st_mtime, st.st_ctime) < RACY_WINDOW
+        with self._lock:
+            listing = None if racy else self._listings.get(memo_key)
+        if listing is None:
+            try:
+                listing = frozenset(os.listdir(directory))
+            except OSError:
+                return None
+            if not racy:
+                with self._lock:
+                    if len(self._listings) >= _MAX_MEMO // 100:
+                        self._listings.clear()
+                    self._listings[memo_key] = listing
+        return listing
 
     def digest_or_none(self, path: str | os.PathLike[str]) -> str | None:
         try:

@@ -203,17 +203,18 @@ class Engine:
         call.label = str(next(iter(parsed.outputs.values())).path) if parsed.outputs else call.label
 
         relocator = Relocator([*basedirs_from_env(env), *map(os.fspath, parsed.base_dirs)])
-        with tempfile.TemporaryDirectory(prefix="pycache-") as scratch:
-            context = CallContext(
-                digests=self.digests,
-                relocator=relocator,
-                scratch_dir=Path(scratch),
-                log=CallLogAdapter(logging.getLogger("pycache.call"), {"call": call.label}),
-                default_cwd=invocation.cwd,
-                default_env=invocation.env,
-            )
+        context = CallContext(
+            digests=self.digests,
+            relocator=relocator,
+            log=CallLogAdapter(logging.getLogger("pycache.call"), {"call": call.label}),
+            default_cwd=invocation.cwd,
+            default_env=invocation.env,
+        )
+        try:
             context.identity = self._identity(family, invocation, context)
             return self._cached_compile(call, family, invocation, parsed, context, relocator)
+        finally:
+            context.close()
 
     def _cached_compile(
         self,
@@ -342,9 +343,8 @@ class Engine:
         for name, value in record.env:
             if invocation.env.get(name, "\0unset") != value:
                 return False
-        for portable in record.absent:
-            if os.path.lexists(relocator.restore_text(portable, base)):
-                return False
+        if self.digests.any_exists(relocator.restore_text(portable, base) for portable in record.absent):
+            return False
         for portable, digest in record.files:
             path = relocator.restore_text(portable, base)
             if self.digests.digest_or_none(path) != digest:

@@ -84,3 +84,18 @@ def test_concurrent_processes_never_see_a_torn_entry(tmp_path):
     for path, _ in store.entries():
         decode_result(path.read_bytes())
     assert int((store.store / "size").read_text()) == total
+
+
+def test_any_exists_sees_new_and_removed_entries(tmp_path):
+    from pycache_core.digests import FileDigests
+
+    digests = FileDigests()
+    (tmp_path / "inc").mkdir()
+    paths = [str(tmp_path / "inc" / "a.h"), str(tmp_path / "missing-dir" / "b.h")]
+    assert digests.any_exists(paths) is False
+    (tmp_path / "inc" / "a.h").write_text("x")  # the directory changes: its listing is re-read
+    assert digests.any_exists(paths) is True
+    (tmp_path / "inc" / "a.h").unlink()
+    assert digests.any_exists(paths) is False
+    (tmp_path / "inc" / "a.h").symlink_to(tmp_path / "nowhere")  # a dangling link counts, like lexists
+    assert digests.any_exists(paths) is True
