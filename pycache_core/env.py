@@ -16,6 +16,9 @@ S3_REGION = "PYCACHE_S3_REGION"
 S3_NO_CREDENTIALS = "PYCACHE_S3_NO_CREDENTIALS"
 S3_SSE = "PYCACHE_S3_SSE"
 S3_SSE_KMS_KEY_ID = "PYCACHE_S3_SSE_KMS_KEY_ID"
+S3_CONNECT_TIMEOUT = "PYCACHE_S3_CONNECT_TIMEOUT"
+S3_READ_TIMEOUT = "PYCACHE_S3_READ_TIMEOUT"
+S3_MAX_ATTEMPTS = "PYCACHE_S3_MAX_ATTEMPTS"
 REDIS_URL = "PYCACHE_REDIS_URL"
 REDIS_KEY_PREFIX = "PYCACHE_REDIS_KEY_PREFIX"
 REDIS_TTL = "PYCACHE_REDIS_TTL"
@@ -50,6 +53,9 @@ SERVER_SCOPED = (
     S3_NO_CREDENTIALS,
     S3_SSE,
     S3_SSE_KMS_KEY_ID,
+    S3_CONNECT_TIMEOUT,
+    S3_READ_TIMEOUT,
+    S3_MAX_ATTEMPTS,
     REDIS_URL,
     REDIS_KEY_PREFIX,
     REDIS_TTL,
@@ -61,8 +67,12 @@ SERVER_SCOPED = (
     UPLOAD_QUEUE_POLICY,
     SERVER_JOBS,
     STRICT_PLUGINS,
-    # boto3 reads these when the server builds its S3 client.
+    # boto3 reads these when the server builds its S3 client. Only a digest
+    # of the values names the server, so a rotated secret or session token
+    # starts a new server rather than reusing one holding expired keys.
     "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
     "AWS_PROFILE",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",

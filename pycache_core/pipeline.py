@@ -146,7 +146,7 @@ class Engine:
                 continue
             if backend is not None:
                 tiers.append(Tier(backend=backend, shared=kind.shared))
-        return TieredStore(tiers, read_only=self.config.flag(names.READ_ONLY))
+        return TieredStore.from_config(tiers, self.config)
 
     def _report_load_errors(self) -> None:
         for error in self.host.load_errors:

@@ -15,7 +15,9 @@ Counters (totals, and per compiler family):
     not_compilation     calls that were not compilations (probes; by reason)
     compile_failed      compiles that failed (never cached)
     unsupported         calls of a compiler no plugin claims
-    errors              faults that made a call run uncached (by kind in ``errors``)
+    errors              faults, by kind in ``errors`` with the last message: those that
+                        made a call run uncached, and storage failures (``storage:<tier>``)
+                        that cost a lookup or an upload but not the call
     seconds_saved       original compile time of every hit
     seconds_compiling   time spent compiling misses
     bytes_read          entry bytes read from storage on hits

@@ -41,11 +41,9 @@ from ..errors import StorageError
 
 log = logging.getLogger("pycache.storage.s3")
 
-#: Not yet in `pycache_core.env` (see the storage notes): read from the
-#: environment when set, else the defaults below.
-CONNECT_TIMEOUT_VAR = "PYCACHE_S3_CONNECT_TIMEOUT"
-READ_TIMEOUT_VAR = "PYCACHE_S3_READ_TIMEOUT"
-MAX_ATTEMPTS_VAR = "PYCACHE_S3_MAX_ATTEMPTS"
+CONNECT_TIMEOUT_VAR = names.S3_CONNECT_TIMEOUT
+READ_TIMEOUT_VAR = names.S3_READ_TIMEOUT
+MAX_ATTEMPTS_VAR = names.S3_MAX_ATTEMPTS
 
 #: Seconds to open a connection; an unreachable endpoint fails this fast.
 CONNECT_TIMEOUT = 3.0
