@@ -1,15 +1,128 @@
-"""Hook implementations of the rustc plugin.
-
-The distribution is installed and loaded like every plugin; it claims no
-compiler yet, so calls of this family run uncached (counted as
-"unsupported-compiler").
-"""
+"""Hook implementations of the rustc plugin: thin calls into the modules
+that do the work (arguments, toolchain, dependencies, linking, outputs)."""
 
 from __future__ import annotations
 
-from pycache_core.api import CompilerFamily, hookimpl
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pycache_core.api import (
+    API_VERSION,
+    CompileResult,
+    CompilerFamily,
+    CompilerIdentity,
+    Dependencies,
+    Invocation,
+    KeyComponent,
+    NotCacheable,
+    NotCompilation,
+    OutputSlot,
+    Outputs,
+    ParsedInvocation,
+    ParseOutcome,
+    PluginContext,
+    hookimpl,
+)
+
+from . import arguments, dependencies, environment, outputs, toolchain
+
+FAMILY = toolchain.FAMILY
+
+#: Bump when what enters a key or how an entry is laid out changes.
+CACHE_VERSION = "1"
+
+
+def _ours(family: CompilerFamily | str) -> bool:
+    return (family.name if isinstance(family, CompilerFamily) else family) == FAMILY
 
 
 @hookimpl
 def pycache_register_compilers() -> list[CompilerFamily]:
-    return []
+    return [
+        CompilerFamily(
+            name=FAMILY,
+            executables=(r"rustc", r"rustc-[0-9][0-9.]*"),
+            cache_version=CACHE_VERSION,
+            api_version=API_VERSION,
+            description="rustc, as cargo runs it through RUSTC_WRAPPER",
+        )
+    ]
+
+
+@hookimpl
+def pycache_probe_compiler(
+    family: CompilerFamily, compiler: Path, env: Mapping[str, str], context: PluginContext
+) -> CompilerIdentity | None:
+    if not _ours(family):
+        return None
+    return toolchain.identity(compiler, env, context)
+
+
+@hookimpl
+def pycache_parse_arguments(invocation: Invocation, family: CompilerFamily) -> ParseOutcome | None:
+    if not _ours(family):
+        return None
+    args = arguments.parse(invocation.arguments, invocation.cwd)
+    if isinstance(args, (NotCacheable, NotCompilation)):
+        return args
+    roles = arguments.output_paths(args)
+    if isinstance(roles, NotCacheable):
+        return roles
+    key_arguments = args.key_arguments
+    run_arguments = None
+    colour = False
+    if invocation.stderr_is_tty and args.color is None and args.error_format in (None, "human", "short"):
+        # rustc would colour for a terminal; the server's stderr is a pipe.
+        run_arguments = (*invocation.arguments, "--color=always")
+        key_arguments = (*key_arguments, "--color=always")
+        colour = True
+    return ParsedInvocation(
+        language="rust",
+        sources=(Path(args.input),),
+        outputs={role: OutputSlot(path=Path(path), required=role != "dwp") for role, path in roles.items()},
+        key_arguments=key_arguments,
+        run_arguments=run_arguments,
+        run_environment=environment.run_environment(invocation.env),
+        colour_diagnostics=colour,
+        base_dirs=default_base_dirs(invocation),
+        private=args,
+    )
+
+
+def default_base_dirs(invocation: Invocation) -> tuple[Path, ...]:
+    """Base directories without PYCACHE_BASEDIRS: the working directory cargo
+    runs rustc in (the workspace root for workspace members, the package's
+    own directory for registry crates) and CARGO_HOME. Paths below them enter
+    keys relative to them, so a second checkout or a runner with another home
+    hits; `dependencies.path_policy` keeps them absolute where outputs embed
+    them (debug info)."""
+    cargo_home = invocation.env.get("CARGO_HOME") or os.path.join(invocation.env.get("HOME", "~"), ".cargo")
+    return (invocation.cwd, Path(os.path.expanduser(cargo_home)))
+
+
+@hookimpl
+def pycache_direct_components(
+    invocation: Invocation, parsed: ParsedInvocation, context: PluginContext
+) -> tuple[KeyComponent, ...] | NotCacheable | None:
+    if not _ours(invocation.family):
+        return None
+    return dependencies.direct_components(invocation, parsed.private, context)
+
+
+@hookimpl
+def pycache_discover_dependencies(
+    invocation: Invocation, parsed: ParsedInvocation, context: PluginContext
+) -> Dependencies | NotCacheable | None:
+    if not _ours(invocation.family):
+        return None
+    return dependencies.discover(invocation, parsed.private, context)
+
+
+@hookimpl
+def pycache_collect_outputs(
+    invocation: Invocation, parsed: ParsedInvocation, result: CompileResult, context: PluginContext
+) -> Outputs | NotCacheable | None:
+    if not _ours(invocation.family):
+        return None
+    return outputs.collect(invocation, parsed, result, context)

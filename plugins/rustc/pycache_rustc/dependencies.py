@@ -1,0 +1,335 @@
+"""What a rustc call depends on beyond its arguments.
+
+Two stages, as the core asks for them:
+
+- `direct_components`: everything known without running rustc -- the
+  toolchain, path arguments, the crate root's digest, every ``--extern``
+  file's digest, the target's libraries, keyed variables, native libraries
+  and, for crates that link, the linker. The core looks up a manifest under
+  these; when the files and variables it recorded still match, the call hits
+  without any rustc run.
+- `discover`: one ``rustc --emit=dep-info`` run into the scratch directory
+  (with ``-Z binary-dep-depinfo``, unlocked for that run only, so that the
+  transitive crates a link pulls from ``-L dependency=`` are named too). Its
+  files and ``# env-dep:`` variables, with the direct components, form the
+  key; the files and variables go into the manifest.
+
+Paths: keys hold paths in their portable form (``PYCACHE_BASEDIRS``), unless
+the outputs embed them -- debug info or coverage maps name the working
+directory and source paths -- and ``--remap-path-prefix`` does not cover
+them: then paths stay absolute and the working directory is in the key.
+``env!`` values are keyed as they are (a path read through
+``env!("CARGO_MANIFEST_DIR")`` is compiled into the program), except
+``OUT_DIR``, which crates use to ``include!`` generated files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, PluginContext
+from pycache_core.paths import PLACEHOLDER
+
+from . import depinfo, environment, linking, toolchain
+from .arguments import PathArgument, RustcArgs, discovery_arguments
+
+DISCOVERY_DEPFILE = "dep-info.d"
+UNSET = "\0unset"
+
+
+@dataclass(frozen=True, slots=True)
+class PathPolicy:
+    """How paths enter the key for one call.
+
+    ``base``: the base directory holding the call's working directory, or
+    None (paths stay as they are). Only that base is made portable: it is the
+    one the core puts back into stored texts (the ``.d`` file, diagnostics,
+    cargo's artifact notices) on a hit, so a path under any other base
+    directory must stay absolute in the key to keep those texts right.
+    """
+
+    base: str | None
+
+    @property
+    def relocate(self) -> bool:
+        return self.base is not None
+
+    def path(self, value: str | os.PathLike[str]) -> str:
+        text = os.fspath(value)
+        if self.base is None or not os.path.isabs(text):
+            return text
+        if text == self.base or text.startswith(self.base.rstrip(os.sep) + os.sep):
+            return PLACEHOLDER + text[len(self.base):]
+        return text
+
+    def text(self, value: str) -> str:
+        if self.base is None:
+            return value
+        if value == self.base:
+            return PLACEHOLDER
+        return value.replace(self.base.rstrip(os.sep) + os.sep, PLACEHOLDER + os.sep)
+
+
+def call_base(invocation: Invocation, context: PluginContext) -> str | None:
+    """The configured base directory that holds the call's working directory."""
+    cwd = os.fspath(invocation.cwd)
+    portable = context.portable_path(cwd)
+    if not portable.startswith(PLACEHOLDER):
+        return None
+    rest = portable[len(PLACEHOLDER):]
+    return cwd[: len(cwd) - len(rest)] if rest else cwd
+
+
+def _covered_by_remap(path: str, args: RustcArgs, cwd: Path) -> bool:
+    for src, _dst in args.remaps:
+        prefix = os.path.normpath(src if os.path.isabs(src) else os.path.join(cwd, src))
+        if path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def _remap_scopes(args: RustcArgs) -> set[str]:
+    scopes: set[str] = set()
+    for arg in args.key_arguments:
+        if arg.startswith("--remap-path-scope="):
+            scopes.update(s.strip() for s in arg.partition("=")[2].split(","))
+    return scopes or {"all"}
+
+
+def path_policy(args: RustcArgs, invocation: Invocation, context: PluginContext) -> PathPolicy:
+    base = call_base(invocation, context)
+    if base is None or not args.embeds_paths:
+        return PathPolicy(base)
+    if not _remap_scopes(args) & {"all", "debuginfo", "object", "coverage"}:
+        return PathPolicy(None)
+    cwd = os.path.normpath(invocation.cwd)
+    source = os.path.normpath(invocation.resolve(args.input))
+    covered = _covered_by_remap(cwd, args, invocation.cwd) and _covered_by_remap(source, args, invocation.cwd)
+    return PathPolicy(base if covered else None)
+
+
+def _render_path_argument(arg: PathArgument, policy: PathPolicy) -> str:
+    if arg.kind == "text":
+        return f"{arg.option}={policy.text(arg.value)}"
+    if arg.kind == "remap":
+        src, _, dst = arg.value.partition("=")
+        return f"{arg.option}={policy.path(src)}={dst}"
+    return f"{arg.option}={policy.path(arg.value)}"
+
+
+def call_toolchain(invocation: Invocation, context: PluginContext) -> toolchain.Toolchain:
+    real = toolchain.resolve_for_call(invocation.compiler, invocation.env, invocation.cwd, context)
+    return toolchain.toolchain(real, invocation.env, context)
+
+
+def _env_value(name: str, value: str, policy: PathPolicy, context: PluginContext) -> str:
+    if environment.is_secret(name):
+        return "blake3:" + context.hash_bytes(value.encode("utf-8", "surrogateescape"))
+    if environment.is_path_valued(name):
+        return policy.path(value)
+    return value
+
+
+def direct_components(
+    invocation: Invocation, args: RustcArgs, context: PluginContext
+) -> tuple[KeyComponent, ...] | NotCacheable:
+    """Components of the key that need no rustc run (see the module doc)."""
+    tc = call_toolchain(invocation, context)
+    policy = path_policy(args, invocation, context)
+    components: list[KeyComponent] = []
+    if toolchain.is_rustup_proxy(invocation.compiler):
+        # The core memoises the proxy's identity; which toolchain the proxy
+        # runs depends on this call's directory and variables.
+        components.append(KeyComponent("toolchain", tc.fingerprint))
+    components.append(
+        KeyComponent("path-arguments", tuple(_render_path_argument(a, policy) for a in args.path_arguments))
+    )
+    if not policy.relocate:
+        components.append(KeyComponent("cwd", os.fspath(invocation.cwd)))
+    try:
+        components.append(KeyComponent("source", context.hash_file(invocation.resolve(args.input))))
+    except OSError as exc:
+        return NotCacheable("source-unreadable", f"{args.input}: {exc.strerror}")
+
+    seen: dict[str, int] = {}
+    for ext in args.externs:
+        if ext.path is None:
+            continue
+        label = ext.name if ext.name not in seen else f"{ext.name}#{seen[ext.name]}"
+        seen[ext.name] = seen.get(ext.name, 0) + 1
+        try:
+            components.append(KeyComponent(f"extern:{label}", context.hash_file(invocation.resolve(ext.path))))
+        except OSError as exc:
+            return NotCacheable("extern-unreadable", f"--extern {ext.name}={ext.path}: {exc.strerror}")
+
+    target_components = _target_components(args, invocation, tc, policy, context)
+    if isinstance(target_components, NotCacheable):
+        return target_components
+    components.extend(target_components)
+
+    if (args.codegen_value("target-cpu") or "").strip() == "native":
+        components.append(KeyComponent("native-cpu", toolchain.native_cpu(tc, context)))
+    profile = args.codegen_value("profile-use")
+    if profile:
+        try:
+            components.append(KeyComponent("profile-use", context.hash_file(invocation.resolve(profile))))
+        except OSError as exc:
+            return NotCacheable("profile-unreadable", f"-C profile-use={profile}: {exc.strerror}")
+
+    for name in environment.keyed_variables(invocation.env):
+        components.append(KeyComponent(f"env:{name}", _env_value(name, invocation.env[name], policy, context)))
+
+    native = linking.native_components(args, invocation, policy, context)
+    if isinstance(native, NotCacheable):
+        return native
+    components.extend(native)
+    if args.links:
+        linker = linking.linker_components(args, invocation, tc.sysroot, policy, context)
+        if isinstance(linker, NotCacheable):
+            return linker
+        components.extend(linker)
+    return tuple(components)
+
+
+def _target_components(
+    args: RustcArgs, invocation: Invocation, tc: toolchain.Toolchain, policy: PathPolicy, context: PluginContext
+) -> list[KeyComponent] | NotCacheable:
+    components: list[KeyComponent] = []
+    target_name = args.target
+    if args.target and args.target.endswith(".json"):
+        spec = invocation.resolve(args.target)
+        try:
+            components.append(KeyComponent("target-spec", context.hash_file(spec)))
+        except OSError as exc:
+            return NotCacheable("target-spec-unreadable", f"--target {args.target}: {exc.strerror}")
+        target_name = spec.stem
+    sysroot = Path(invocation.resolve(args.sysroot)) if args.sysroot else tc.sysroot
+    if args.sysroot or (target_name and target_name != tc.host):
+        libraries = toolchain.target_libraries(sysroot, target_name or tc.host, context)
+        components.append(KeyComponent(f"target-libraries:{target_name or tc.host}", tuple(f"{n} {d}" for n, d in libraries)))
+    return components
+
+
+# --- discovery -------------------------------------------------------------------
+
+
+def _discovery_environment(invocation: Invocation, unstable: bool) -> dict[str, str]:
+    env = environment.run_environment(invocation.env) or dict(invocation.env)
+    if unstable:
+        # -Z binary-dep-depinfo on a stable toolchain, for this dep-info run only.
+        env["RUSTC_BOOTSTRAP"] = "1"
+    return env
+
+
+def _run_depinfo(invocation: Invocation, args: RustcArgs, rustc: Path, context: PluginContext) -> str | NotCacheable:
+    depfile = context.scratch_dir / DISCOVERY_DEPFILE
+    base = [
+        os.fspath(rustc),
+        *discovery_arguments(args.expanded),
+        f"--emit=dep-info={depfile}",
+        "--out-dir",
+        os.fspath(context.scratch_dir),
+    ]
+    attempts = ((True, [*base, "-Zbinary-dep-depinfo"]), (False, base))
+    last = ""
+    for unstable, argv in attempts:
+        done = context.run(argv, cwd=invocation.cwd, env=_discovery_environment(invocation, unstable))
+        if done.returncode == 0:
+            try:
+                return depfile.read_text(encoding="utf-8", errors="surrogateescape")
+            except OSError as exc:
+                return NotCacheable("dep-info-missing", f"rustc wrote no dep-info: {exc.strerror}")
+        last = done.stderr.decode(errors="replace").strip()
+        if unstable and "binary-dep-depinfo" in last:
+            if args.links:
+                # Without it the transitive crates a link reads are unknown.
+                return NotCacheable("dep-info-failed", f"rustc refused -Z binary-dep-depinfo: {last.splitlines()[0]}")
+            continue
+        break
+    first = last.splitlines()[0] if last else "no message"
+    return NotCacheable("dep-info-failed", f"rustc --emit=dep-info failed: {first}")
+
+
+def _module_alternatives(path: str) -> list[str]:
+    """A module file's other possible location: a file appearing there makes
+    rustc fail with "file for module found at both"."""
+    if not path.endswith(".rs"):
+        return []
+    head, name = os.path.split(path)
+    if name == "mod.rs":
+        return [head + ".rs"] if head else []
+    return [os.path.join(path[: -len(".rs")], "mod.rs")]
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def dependencies_from_depinfo(
+    info: depinfo.DepInfo, invocation: Invocation, args: RustcArgs, sysroots: list[str], context: PluginContext,
+    policy: PathPolicy,
+) -> tuple[list[KeyComponent], list[Path], list[Path], list[str]] | NotCacheable:
+    """(components, files, absent, env names) from one dep-info file."""
+    components: list[KeyComponent] = []
+    files: list[Path] = []
+    absent: list[Path] = []
+    root = os.path.normpath(invocation.resolve(args.input))
+    listed: list[str] = list(info.files)
+    if args.links:
+        # A dep-info run may read a crate's .rmeta; the link reads its .rlib.
+        for name in info.files:
+            if name.endswith(".rmeta"):
+                sibling = name[: -len(".rmeta")] + ".rlib"
+                if os.path.isfile(invocation.resolve(sibling)):
+                    listed.append(sibling)
+    for name in dict.fromkeys(listed):
+        path = Path(os.path.normpath(invocation.resolve(name)))
+        if _under(os.fspath(path), sysroots):
+            continue  # the toolchain fingerprint covers its own libraries
+        try:
+            digest = context.hash_file(path)
+        except OSError as exc:
+            return NotCacheable("dependency-unreadable", f"{name}: {exc.strerror}")
+        components.append(KeyComponent(f"file:{policy.path(name)}", digest))
+        files.append(path)
+        if os.fspath(path) != root and not name.endswith((".rlib", ".rmeta", ".so", ".dylib", ".dll")):
+            absent.extend(Path(os.path.normpath(invocation.resolve(a))) for a in _module_alternatives(name))
+    env_names: list[str] = []
+    for name, _seen in info.env:
+        value = invocation.env.get(name)
+        if value is None:
+            rendered = UNSET
+        elif name == "OUT_DIR":
+            rendered = policy.path(value)
+        elif environment.is_secret(name):
+            rendered = "blake3:" + context.hash_bytes(value.encode("utf-8", "surrogateescape"))
+        else:
+            rendered = value
+        components.append(KeyComponent(f"env-dep:{name}", rendered))
+        env_names.append(name)
+    return components, files, absent, env_names
+
+
+def discover(invocation: Invocation, args: RustcArgs, context: PluginContext) -> Dependencies | NotCacheable:
+    """Everything the result depends on: the direct components, and the
+    files and variables a dep-info run reports."""
+    direct = direct_components(invocation, args, context)
+    if isinstance(direct, NotCacheable):
+        return direct
+    tc = call_toolchain(invocation, context)
+    text = _run_depinfo(invocation, args, tc.rustc, context)
+    if isinstance(text, NotCacheable):
+        return text
+    sysroots = [os.fspath(tc.sysroot)] + ([os.path.normpath(invocation.resolve(args.sysroot))] if args.sysroot else [])
+    found = dependencies_from_depinfo(depinfo.parse(text), invocation, args, sysroots, context, path_policy(args, invocation, context))
+    if isinstance(found, NotCacheable):
+        return found
+    components, files, absent, env_names = found
+    return Dependencies(
+        components=(*direct, *components),
+        files=tuple(files),
+        absent=tuple(dict.fromkeys(absent)),
+        env_names=tuple(env_names),
+    )

@@ -1,0 +1,328 @@
+"""Everything a link reads, for the crate kinds that link (bin, dylib,
+cdylib, proc-macro), and the native libraries any crate bundles.
+
+A linked crate is cacheable only when every input of the link is in the key:
+
+- the linker: ``-C linker`` or the target's default (``cc``), identified by
+  its content, its version and the content of the tools and start-up files
+  it uses (``ld``, ``collect2``, ``crt*.o``, ``libgcc``, libc's linker
+  script and static parts); rust-lld and gcc-ld come with the toolchain, whose
+  fingerprint covers them;
+- the native libraries: every library file in the ``-L native=``/``-L all=``
+  directories, every ``-l`` library wherever the linker would find it;
+- files named by ``-C link-arg(s)`` (linker scripts, objects, version scripts);
+- the variables the linker reads (``LIBRARY_PATH``, ``COMPILER_PATH``, ...).
+
+What cannot be pinned down (a linker that is a script, an unknown target's
+default linker, a library that cannot be found) makes the call not
+cacheable, with a reason. Libraries that upstream crates name in their
+metadata (``#[link(name = "z")]``) are found by the linker in its default
+directories; the std ones are in the linker identity, others are not
+looked for (see the README's limitations).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pycache_core.api import Invocation, KeyComponent, NotCacheable, PluginContext
+from pycache_core.digests import stat_signature
+
+from .arguments import APPLE, ELF, WASM, RustcArgs, layout_for
+from .memo import Memo
+
+if TYPE_CHECKING:
+    from .dependencies import PathPolicy
+
+#: Variables a gcc/clang driver or GNU ld reads while linking. Not
+#: LD_LIBRARY_PATH: cargo sets it on every rustc call to its own target
+#: directories (for proc-macros), and ld reads it only to find the
+#: dependencies of shared libraries, which does not change what it writes.
+LINKER_ENV = ("LIBRARY_PATH", "COMPILER_PATH", "GCC_EXEC_PREFIX", "LD_RUN_PATH", "SDKROOT")
+
+# Start-up objects and support libraries a gcc/clang driver puts into every
+# link on ELF hosts; their content ends up in (or decides) the output.
+_SUPPORT_FILES = (
+    "crt1.o", "Scrt1.o", "rcrt1.o", "crti.o", "crtn.o", "crtbegin.o", "crtend.o", "crtbeginS.o", "crtendS.o",
+    "libgcc.a", "libgcc_eh.a", "libgcc_s.so", "libgcc_s.so.1", "libc.so", "libc.so.6", "libc_nonshared.a",
+    "libm.so", "libm.so.6", "libpthread.so", "libpthread.a", "libdl.so", "libdl.a", "librt.so", "librt.a",
+    "libutil.so", "libutil.a", "libunwind.so", "libunwind.a",
+)
+_DRIVER_NAME = re.compile(r"(.*-)?(cc|c\+\+|gcc|g\+\+|clang|clang\+\+)(-[0-9.]+)?")
+_LIBRARY_FILE = re.compile(r"(lib.*\.(a|so(\.[0-9.]+)?|dylib|rlib)|.*\.(lib|dll|a|o))$")
+MAX_LIBRARY_FILES = 256
+
+_DRIVERS: Memo[DriverProbe] = Memo()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriverProbe:
+    """What a gcc/clang driver told us about itself (memoised by its stat)."""
+
+    version: str
+    tools: tuple[str, ...]  # absolute paths, or bare names to find on PATH
+    support_files: tuple[str, ...]
+    library_dirs: tuple[str, ...]
+
+
+def default_linker(args: RustcArgs) -> str | None:
+    """The linker rustc runs when no ``-C linker`` is given; None if unknown."""
+    if args.codegen_value("linker-flavor") is not None:
+        return None  # the flavour picks a linker by rules we do not mirror
+    layout = layout_for(args.target)
+    if layout is ELF or layout is APPLE:
+        return "cc"
+    if layout is WASM:
+        return "rust-lld"  # self-contained: ships in the toolchain's sysroot
+    return None
+
+
+def find_program(name: str, invocation: Invocation) -> Path | None:
+    if os.sep in name:
+        path = invocation.resolve(name)
+        return path if path.is_file() else None
+    found = shutil.which(name, path=invocation.env.get("PATH", os.defpath))
+    return Path(found) if found else None
+
+
+def linker_components(
+    args: RustcArgs, invocation: Invocation, sysroot: Path, policy: PathPolicy, context: PluginContext
+) -> tuple[KeyComponent, ...] | NotCacheable:
+    """The linker's identity and the link's other inputs, as key components."""
+    named = args.codegen_value("linker")
+    linker = named or default_linker(args)
+    if not linker:
+        return NotCacheable("linker-unknown", f"no known default linker for target {args.target}")
+    if linker == "rust-lld" and not named:
+        program = _toolchain_tool(sysroot, "rust-lld")
+        if program is None:
+            return NotCacheable("linker-not-found", "rust-lld is not in the toolchain")
+        components = [KeyComponent("linker", ("rust-lld", "toolchain"))]
+    else:
+        program = find_program(linker, invocation)
+        if program is None:
+            return NotCacheable("linker-not-found", f"linker {linker} not found on PATH")
+        identity = _linker_identity(linker, program, invocation, context)
+        if isinstance(identity, NotCacheable):
+            return identity
+        components = [identity]
+    components.extend(
+        KeyComponent(f"link-env:{name}", policy.text(invocation.env[name]))
+        for name in LINKER_ENV
+        if name in invocation.env
+    )
+    return tuple(components)
+
+
+def _toolchain_tool(sysroot: Path, name: str) -> Path | None:
+    for candidate in (sysroot / "lib" / "rustlib").glob(f"*/bin/{name}"):
+        return candidate
+    return None
+
+
+def _is_script(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return True
+
+
+def _linker_identity(
+    name: str, program: Path, invocation: Invocation, context: PluginContext
+) -> KeyComponent | NotCacheable:
+    real = Path(os.path.realpath(program))
+    if _is_script(real):
+        # A wrapper script may run any linker with any arguments.
+        return NotCacheable("linker-unidentified", f"linker {program} is a script")
+    lines = [f"linker {real.name} {context.hash_file(real)}"]
+    if _DRIVER_NAME.fullmatch(real.name) or _DRIVER_NAME.fullmatch(os.path.basename(name)):
+        probe = _DRIVERS.get((os.fspath(real), stat_signature(real)), lambda: _probe_driver(real, context))
+        lines.append(f"version {probe.version}")
+        for tool in probe.tools:
+            path = Path(tool) if os.sep in tool else find_program(tool, invocation)
+            if path is not None and path.is_file():
+                lines.append(f"tool {path.name} {context.hash_file(path)}")
+        for support in probe.support_files:
+            try:
+                lines.append(f"file {os.path.basename(support)} {context.hash_file(Path(support))}")
+            except OSError:
+                lines.append(f"file {os.path.basename(support)} <missing>")
+    return KeyComponent("linker", tuple(lines))
+
+
+def _probe_driver(driver: Path, context: PluginContext) -> DriverProbe:
+    def ask(*argv: str) -> str:
+        try:
+            done = context.run([os.fspath(driver), *argv], env={"PATH": os.defpath, "LC_ALL": "C"})
+        except OSError:
+            return ""
+        return done.stdout.decode(errors="replace").strip() if done.returncode == 0 else ""
+
+    version = ask("--version").splitlines()[0:1]
+    tools = []
+    for tool in ("ld", "collect2", "ld.lld", "ld.gold", "ld.bfd"):
+        answer = ask(f"-print-prog-name={tool}")
+        if answer and answer != tool or tool == "ld":
+            tools.append(answer or tool)
+    support = []
+    for name in _SUPPORT_FILES:
+        answer = ask(f"-print-file-name={name}")
+        if answer and os.sep in answer and os.path.exists(answer):
+            support.append(os.path.normpath(answer))
+    library_dirs: list[str] = []
+    for line in ask("-print-search-dirs").splitlines():
+        if line.startswith("libraries:"):
+            raw = line.partition(":")[2].strip().lstrip("=")
+            library_dirs = [os.path.normpath(d) for d in raw.split(os.pathsep) if d]
+    return DriverProbe(
+        version=version[0] if version else "",
+        tools=tuple(tools),
+        support_files=tuple(dict.fromkeys(support)),
+        library_dirs=tuple(dict.fromkeys(library_dirs)),
+    )
+
+
+# --- native libraries -------------------------------------------------------------
+
+
+def native_components(
+    args: RustcArgs, invocation: Invocation, policy: PathPolicy, context: PluginContext
+) -> tuple[KeyComponent, ...] | NotCacheable:
+    """Native libraries that reach the output.
+
+    Every crate kind bundles ``-l static=`` libraries (rlib, staticlib) or
+    links them; a linked crate also reads whatever the linker finds in the
+    native search directories, so their library files are all hashed.
+    """
+    components: list[KeyComponent] = []
+    dirs = [invocation.resolve(d) for d in args.search_dirs("native", "all", "framework")]
+    link_dirs = [*dirs, *(invocation.resolve(d) for d in _link_arg_dirs(args))]
+    for lib in args.libs:
+        if lib.kind == "static" or args.links:
+            found = _find_library(lib, link_dirs)
+            if found is None and args.links and lib.kind != "static":
+                found = _find_in_driver_dirs(lib, args, invocation, context)
+            if found is None:
+                if lib.kind == "static" and "-bundle" in lib.modifiers and not args.links:
+                    continue  # not bundled: only its name goes into the rlib
+                return NotCacheable("native-lib-not-found", f"-l {lib.kind}={lib.name} not found in {[os.fspath(d) for d in link_dirs]}")
+            components.append(KeyComponent(f"native-lib:{lib.kind}:{lib.name}", context.hash_file(found)))
+    if args.links:
+        for directory in link_dirs:
+            listing = _library_files(directory)
+            if listing is None:
+                components.append(KeyComponent(f"native-dir:{policy.path(directory)}", "<absent>"))
+                continue
+            if len(listing) > MAX_LIBRARY_FILES:
+                return NotCacheable(
+                    "native-search-path-large", f"{directory} holds {len(listing)} libraries; not hashing them all on each call"
+                )
+            components.append(
+                KeyComponent(
+                    f"native-dir:{policy.path(directory)}",
+                    tuple(f"{name} {context.hash_file(directory / name)}" for name in listing),
+                )
+            )
+        for path in _link_arg_files(args, invocation):
+            components.append(KeyComponent(f"link-file:{policy.path(path)}", context.hash_file(path)))
+    return tuple(components)
+
+
+def _library_candidates(lib) -> list[str]:
+    if lib.verbatim:
+        return [lib.name]
+    if lib.kind == "static":
+        return [f"lib{lib.name}.a", f"{lib.name}.lib"]
+    if lib.kind == "framework":
+        return [f"{lib.name}.framework"]
+    return [f"lib{lib.name}.so", f"lib{lib.name}.dylib", f"lib{lib.name}.a", f"{lib.name}.lib", f"{lib.name}.dll"]
+
+
+def _find_library(lib, dirs: list[Path]) -> Path | None:
+    for directory in dirs:
+        for candidate in _library_candidates(lib):
+            path = directory / candidate
+            if path.is_file():
+                return path
+    return None
+
+
+def _find_in_driver_dirs(lib, args: RustcArgs, invocation: Invocation, context: PluginContext) -> Path | None:
+    linker = args.codegen_value("linker") or default_linker(args)
+    if not linker:
+        return None
+    program = find_program(linker, invocation)
+    if program is None:
+        return None
+    real = Path(os.path.realpath(program))
+    if not (_DRIVER_NAME.fullmatch(real.name) or _DRIVER_NAME.fullmatch(os.path.basename(linker))):
+        return None
+    probe = _DRIVERS.get((os.fspath(real), stat_signature(real)), lambda: _probe_driver(real, context))
+    return _find_library(lib, [Path(d) for d in probe.library_dirs])
+
+
+def _library_files(directory: Path) -> list[str] | None:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return None
+    return [n for n in names if _LIBRARY_FILE.match(n) and (directory / n).is_file()]
+
+
+def _link_arg_tokens(args: RustcArgs) -> list[str]:
+    tokens: list[str] = []
+    for name, value in args.codegen:
+        if name == "link-arg" and value:
+            tokens.append(value)
+        elif name == "link-args" and value:
+            tokens.extend(value.split())
+    split: list[str] = []
+    for token in tokens:
+        if token.startswith("-Wl,"):
+            split.extend(token[4:].split(","))
+        else:
+            split.append(token)
+    return split
+
+
+def _link_arg_dirs(args: RustcArgs) -> list[str]:
+    tokens = _link_arg_tokens(args)
+    dirs = []
+    for i, token in enumerate(tokens):
+        if token.startswith("-L") and len(token) > 2:
+            dirs.append(token[2:])
+        elif token == "-L" and i + 1 < len(tokens):
+            dirs.append(tokens[i + 1])
+    return dirs
+
+
+def _link_arg_files(args: RustcArgs, invocation: Invocation) -> list[Path]:
+    """Files that link arguments name: linker scripts, version scripts,
+    objects and archives given by path, response files."""
+    files: list[Path] = []
+    for token in _link_arg_tokens(args):
+        candidates = [token]
+        if token.startswith("@"):
+            candidates = [token[1:]]
+        elif token.startswith("-T") and len(token) > 2:
+            candidates = [token[2:]]
+        elif "=" in token:
+            candidates = [token.partition("=")[2]]
+        for candidate in candidates:
+            if not candidate or candidate.startswith("-"):
+                continue
+            path = invocation.resolve(candidate)
+            if path.is_file():
+                files.append(path)
+    return list(dict.fromkeys(files))
+
+
+def linker_env_names(env: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(n for n in LINKER_ENV if n in env)

@@ -1,0 +1,339 @@
+"""Golden key components of rustc calls (issue 4, parts 4, 6 and 7).
+
+Each test runs the plugin's hooks the way the core does -- parse, probe,
+direct components, discover (a real `rustc --emit=dep-info` run), collect --
+on a crate written into a temporary directory, and compares the exact list
+of components. A change to what enters a rustc key shows up here as a diff.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pycache_core.api import CompileResult, Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation
+from pycache_core.context import CallContext
+from pycache_core.digests import FileDigests
+from pycache_core.keys import digest_bytes
+from pycache_core.paths import Relocator
+from pycache_rustc import depinfo, hooks, linking
+
+pytestmark = pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc is not installed")
+
+
+def real_rustc() -> Path:
+    sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True, check=True).stdout.strip()
+    return Path(sysroot) / "bin" / "rustc"
+
+
+def blake3_of(path: Path) -> str:
+    return digest_bytes(path.read_bytes())
+
+
+@pytest.fixture
+def crate(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "lib.rs").write_text(
+        "mod m;\n"
+        'pub const DATA: &str = include_str!("data.txt");\n'
+        'pub fn golden() -> Option<&\'static str> { option_env!("PYCACHE_GOLDEN") }\n'
+        "pub fn twice(x: u32) -> u32 { m::double(x) }\n"
+    )
+    (ws / "src" / "m.rs").write_text("pub fn double(x: u32) -> u32 { x * 2 }\n")
+    (ws / "src" / "data.txt").write_text("golden data\n")
+    (ws / "src" / "main.rs").write_text("fn main() { println!(\"{}\", golden::twice(21)); }\n")
+    (ws / "target" / "deps").mkdir(parents=True)
+    return ws
+
+
+class Call:
+    """One rustc call driven through the plugin's hooks, as the core would."""
+
+    def __init__(self, ws: Path, arguments: list[str], env: dict[str, str] | None = None, basedirs=None):
+        self.ws = ws
+        self.env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", "/root"),
+            "CARGO_PKG_NAME": "golden",
+            "CARGO_MANIFEST_DIR": str(ws),
+            "CARGO_MAKEFLAGS": "-j --jobserver-fds=6,7 --jobserver-auth=6,7",
+            **(env or {}),
+        }
+        self.family = hooks.pycache_register_compilers()[0]
+        self.invocation = Invocation(
+            compiler=real_rustc(),
+            invoked_as=str(real_rustc()),
+            arguments=tuple(arguments),
+            cwd=ws,
+            env=self.env,
+            family="rustc",
+        )
+        scratch = ws.parent / f"scratch-{len(list(ws.parent.glob('scratch-*')))}"
+        scratch.mkdir()
+        self.context = CallContext(
+            digests=FileDigests(),
+            relocator=Relocator([str(ws)] if basedirs is None else basedirs),
+            scratch_dir=scratch,
+            default_cwd=ws,
+            default_env=self.env,
+        )
+        self.context.identity = hooks.pycache_probe_compiler(
+            family=self.family, compiler=self.invocation.compiler, env=self.env, context=self.context
+        )
+        self.parsed = hooks.pycache_parse_arguments(invocation=self.invocation, family=self.family)
+
+    def direct(self):
+        return hooks.pycache_direct_components(invocation=self.invocation, parsed=self.parsed, context=self.context)
+
+    def discover(self):
+        return hooks.pycache_discover_dependencies(invocation=self.invocation, parsed=self.parsed, context=self.context)
+
+    def compile(self) -> CompileResult:
+        argv = [str(self.invocation.compiler), *(self.parsed.run_arguments or self.invocation.arguments)]
+        done = subprocess.run(argv, cwd=self.ws, env=self.parsed.run_environment or self.env, capture_output=True)
+        assert done.returncode == 0, done.stderr.decode()
+        return CompileResult(exit_code=0, stdout=done.stdout, stderr=done.stderr, duration=1.0)
+
+    def collect(self, result: CompileResult):
+        return hooks.pycache_collect_outputs(
+            invocation=self.invocation, parsed=self.parsed, result=result, context=self.context
+        )
+
+
+def lib_arguments(ws: Path, *extra: str) -> list[str]:
+    return [
+        "--crate-name", "golden", "--edition=2021", "src/lib.rs", "--error-format=json", "--json=artifacts",
+        "--crate-type", "lib", "--emit=dep-info,metadata,link", "-C", "opt-level=3", "-C", "metadata=0123",
+        "-C", "extra-filename=-0123", "--out-dir", f"{ws}/target/deps", "-L", f"dependency={ws}/target/deps", *extra,
+    ]
+
+
+def test_lib_components(crate):
+    call = Call(crate, lib_arguments(crate))
+    assert isinstance(call.parsed, ParsedInvocation)
+    assert call.parsed.key_arguments == (
+        "--crate-name=golden", "--edition=2021", "--error-format=json", "--json=artifacts", "--crate-type=lib",
+        "--emit=dep-info,metadata,link", "-Copt-level=3", "-Cmetadata=0123", "-Cextra-filename=-0123",
+    )
+    lib = crate / "src" / "lib.rs"
+    direct = [
+        KeyComponent("path-arguments", ("input=src/lib.rs", "--out-dir=<BASEDIR>/target/deps", "-Ldependency=<BASEDIR>/target/deps")),
+        KeyComponent("source", blake3_of(lib)),
+        KeyComponent("env:CARGO_MANIFEST_DIR", "<BASEDIR>"),
+        KeyComponent("env:CARGO_PKG_NAME", "golden"),
+    ]
+    assert list(call.direct()) == direct
+
+    deps = call.discover()
+    assert isinstance(deps, Dependencies)
+    assert list(deps.components) == direct + [
+        KeyComponent("file:src/lib.rs", blake3_of(lib)),
+        KeyComponent("file:src/m.rs", blake3_of(crate / "src" / "m.rs")),
+        KeyComponent("file:src/data.txt", blake3_of(crate / "src" / "data.txt")),
+        KeyComponent("env-dep:PYCACHE_GOLDEN", "\0unset"),
+    ]
+    assert deps.files == (lib, crate / "src" / "m.rs", crate / "src" / "data.txt")
+    assert deps.absent == (crate / "src" / "m" / "mod.rs",)
+    assert deps.env_names == ("PYCACHE_GOLDEN",)
+    assert deps.manifest_ok
+
+
+def test_env_dep_value_and_toolchain_independent_of_jobserver(crate):
+    call = Call(crate, lib_arguments(crate), env={"PYCACHE_GOLDEN": "gold", "CARGO_MAKEFLAGS": "-j2"})
+    components = dict((c.name, c.value) for c in call.discover().components)
+    assert components["env-dep:PYCACHE_GOLDEN"] == "gold"
+    assert not any("MAKEFLAGS" in name for name in components)
+
+
+def test_debuginfo_keeps_absolute_paths_and_the_working_directory(crate):
+    call = Call(crate, lib_arguments(crate, "-C", "debuginfo=2"))
+    direct = list(call.direct())
+    assert direct[:3] == [
+        KeyComponent("path-arguments", ("input=src/lib.rs", f"--out-dir={crate}/target/deps", f"-Ldependency={crate}/target/deps")),
+        KeyComponent("cwd", str(crate)),
+        KeyComponent("source", blake3_of(crate / "src" / "lib.rs")),
+    ]
+    assert KeyComponent("env:CARGO_MANIFEST_DIR", str(crate)) in direct
+
+
+def test_debuginfo_with_remap_is_portable(crate):
+    call = Call(crate, lib_arguments(crate, "-C", "debuginfo=2", "--remap-path-prefix", f"{crate}=/src"))
+    direct = list(call.direct())
+    assert direct[0] == KeyComponent(
+        "path-arguments",
+        ("input=src/lib.rs", "--out-dir=<BASEDIR>/target/deps", "-Ldependency=<BASEDIR>/target/deps", "--remap-path-prefix=<BASEDIR>=/src"),
+    )
+    assert not any(c.name == "cwd" for c in direct)
+
+
+def test_only_the_base_holding_the_working_directory_is_portable(crate, tmp_path):
+    """A registry crate: cargo runs rustc in the package's directory, outside
+    the workspace's base directory. The core rewrites stored texts (the .d
+    file, diagnostics) only for the base holding the working directory, so the
+    workspace's out-dir stays absolute in the key."""
+    package = tmp_path / "registry" / "dep-1.0.0"
+    (package / "src").mkdir(parents=True)
+    (package / "src" / "lib.rs").write_text("pub fn dep() {}\n")
+    arguments = [
+        "--crate-name", "dep", f"{package}/src/lib.rs", "--crate-type", "lib", "--emit=dep-info,metadata,link",
+        "-C", "extra-filename=-1", "--out-dir", f"{crate}/target/deps", "-L", f"dependency={crate}/target/deps",
+    ]
+    call = Call(package, arguments, basedirs=[str(crate)])
+    direct = list(call.direct())
+    assert direct[0] == KeyComponent(
+        "path-arguments",
+        (f"input={package}/src/lib.rs", f"--out-dir={crate}/target/deps", f"-Ldependency={crate}/target/deps"),
+    )
+    with_package_base = Call(package, arguments, basedirs=[str(crate), str(package)])
+    assert list(with_package_base.direct())[0].value[:2] == ("input=<BASEDIR>/src/lib.rs", f"--out-dir={crate}/target/deps")
+
+
+def test_without_basedirs_paths_are_absolute(crate):
+    call = Call(crate, lib_arguments(crate), basedirs=[])
+    assert list(call.direct())[0].value[1] == f"--out-dir={crate}/target/deps"
+
+
+def test_extern_and_static_native_library(crate, tmp_path):
+    # Build the lib first; then a bin that depends on it and links a static C library.
+    lib_call = Call(crate, lib_arguments(crate))
+    lib_call.compile()
+    native = tmp_path / "native"
+    native.mkdir()
+    subprocess.run(["cc", "-c", "-x", "c", "-", "-o", str(native / "n.o")], input=b"int n(void){return 1;}\n", check=True)
+    subprocess.run(["ar", "rcs", str(native / "libn.a"), str(native / "n.o")], check=True)
+    rlib = crate / "target" / "deps" / "libgolden-0123.rlib"
+    arguments = [
+        "--crate-name", "app", "--edition=2021", "src/main.rs", "--crate-type", "bin", "--emit=dep-info,link",
+        "-C", "opt-level=3", "-C", "extra-filename=-77", "--out-dir", f"{crate}/target/deps",
+        "-L", f"dependency={crate}/target/deps", "--extern", f"golden={rlib}", "-L", f"native={native}", "-l", "static=n",
+    ]
+    # cargo sets LD_LIBRARY_PATH to its target directories on every call.
+    call = Call(crate, arguments, env={"LD_LIBRARY_PATH": f"{crate}/target/deps", "LIBRARY_PATH": "/opt/lib"})
+    direct = {c.name: c.value for c in call.direct()}
+    assert direct["link-env:LIBRARY_PATH"] == "/opt/lib"
+    assert "link-env:LD_LIBRARY_PATH" not in direct
+    assert direct["extern:golden"] == blake3_of(rlib)
+    assert direct["native-lib:static:n"] == blake3_of(native / "libn.a")
+    assert direct[f"native-dir:{native}"] == ("libn.a " + blake3_of(native / "libn.a"), "n.o " + blake3_of(native / "n.o"))
+    linker = direct["linker"]
+    assert linker[0].startswith("linker ") and linker[1].startswith("version ")
+    assert any(line.startswith("file crt1.o ") for line in linker) or any(line.startswith("file Scrt1.o ") for line in linker)
+    # The transitive crates of a link are named by the dep-info run.
+    names = [c.name for c in call.discover().components]
+    assert "file:<BASEDIR>/target/deps/libgolden-0123.rlib" in names
+    assert names.index("file:src/main.rs") < names.index("file:<BASEDIR>/target/deps/libgolden-0123.rlib")
+
+
+def test_missing_static_library_is_not_cacheable(crate):
+    call = Call(crate, lib_arguments(crate, "-l", "static=nowhere"))
+    outcome = call.direct()
+    assert isinstance(outcome, NotCacheable) and outcome.reason == "native-lib-not-found"
+
+
+def test_script_linker_is_not_cacheable(crate, tmp_path):
+    script = tmp_path / "mylinker"
+    script.write_text("#!/bin/sh\nexec cc \"$@\"\n")
+    script.chmod(0o755)
+    arguments = ["--crate-name", "app", "src/main.rs", "--crate-type", "bin", "-C", f"linker={script}", "--out-dir", "o"]
+    outcome = Call(crate, arguments).direct()
+    assert isinstance(outcome, NotCacheable) and outcome.reason == "linker-unidentified"
+
+
+def test_unknown_linker_is_not_cacheable(crate):
+    arguments = ["--crate-name", "app", "src/main.rs", "--crate-type", "bin", "-C", "linker=no-such-linker-xyz", "--out-dir", "o"]
+    outcome = Call(crate, arguments).direct()
+    assert isinstance(outcome, NotCacheable) and outcome.reason == "linker-not-found"
+
+
+def test_link_arg_files_are_hashed(crate):
+    script = crate / "extra.ld"
+    script.write_text("/* empty linker script */\n")
+    arguments = [
+        "--crate-name", "app", "src/main.rs", "--crate-type", "bin", "--out-dir", "o",
+        "-C", "link-arg=-Wl,--version-script=extra.ld", "-C", "link-arg=-Wl,-rpath,/opt/x",
+    ]
+    direct = {c.name: c.value for c in Call(crate, arguments).direct()}
+    assert direct["link-file:<BASEDIR>/extra.ld"] == blake3_of(script)
+    assert direct["path-arguments"][-2:] == ("-Clink-arg=-Wl,--version-script=extra.ld", "-Clink-arg=-Wl,-rpath,/opt/x")
+
+
+def test_target_cpu_native_names_the_cpu(crate):
+    direct = {c.name: c.value for c in Call(crate, lib_arguments(crate, "-C", "target-cpu=native")).direct()}
+    assert direct["native-cpu"].startswith("native")
+
+
+def test_secret_variables_never_enter_the_key_as_text(crate):
+    (crate / "src" / "lib.rs").write_text('pub fn t() -> Option<&\'static str> { option_env!("MY_API_TOKEN") }\n')
+    call = Call(crate, lib_arguments(crate), env={"MY_API_TOKEN": "hunter2", "CARGO_REGISTRY_TOKEN": "hunter3"})
+    components = call.discover().components
+    assert not any("hunter" in str(c.value) for c in components)
+    assert dict((c.name, c.value) for c in components)["env-dep:MY_API_TOKEN"].startswith("blake3:")
+
+
+def test_collect_outputs_after_a_real_compile(crate):
+    call = Call(crate, lib_arguments(crate))
+    outputs = call.collect(call.compile())
+    roles = {a.role: (a.path, a.relocatable) for a in outputs.artifacts}
+    assert roles == {
+        "rlib": (crate / "target/deps/libgolden-0123.rlib", False),
+        "rmeta": (crate / "target/deps/libgolden-0123.rmeta", False),
+        "dep-info": (crate / "target/deps/golden-0123.d", True),
+    }
+    assert outputs.dependencies.env_names == ("PYCACHE_GOLDEN",)
+    assert crate / "src" / "data.txt" in outputs.dependencies.files
+
+
+def test_collect_refuses_stray_and_missing_outputs(crate):
+    call = Call(crate, lib_arguments(crate))
+    result = call.compile()
+    stray = crate / "target/deps/golden-0123.golden.abc-cgu.0.rcgu.dwo"
+    stray.write_bytes(b"x")
+    outcome = call.collect(result)
+    assert isinstance(outcome, NotCacheable) and outcome.reason == "uncaptured-output"
+    stray.unlink()
+    (crate / "target/deps/libgolden-0123.rmeta").unlink()
+    outcome = call.collect(result)
+    assert isinstance(outcome, NotCacheable) and outcome.reason == "missing-output"
+
+
+def test_rustup_proxy_adds_the_real_toolchain(crate):
+    proxy = Path(os.path.expanduser("~/.cargo/bin/rustc"))
+    if not proxy.exists() or os.path.basename(os.path.realpath(proxy)) != "rustup":
+        pytest.skip("no rustup proxy here")
+    call = Call(crate, lib_arguments(crate))
+    invocation = Invocation(
+        compiler=proxy, invoked_as="rustc", arguments=call.invocation.arguments, cwd=crate, env=call.env, family="rustc"
+    )
+    identity = hooks.pycache_probe_compiler(family=call.family, compiler=proxy, env=call.env, context=call.context)
+    assert identity.path == real_rustc() and identity.details["rustup-proxy"] == "yes"
+    call.context.identity = identity
+    direct = hooks.pycache_direct_components(invocation=invocation, parsed=call.parsed, context=call.context)
+    assert direct[0] == KeyComponent("toolchain", identity.fingerprint)
+
+
+# --- dep-info files -------------------------------------------------------------------
+
+
+def test_depinfo_parse_escapes_and_env():
+    text = (
+        "/o/x.d: src/lib.rs src/with\\ space.rs /abs/inc.txt\n\n"
+        "/o/libx.rlib: src/lib.rs src/with\\ space.rs /abs/inc.txt\n\n"
+        "src/lib.rs:\nsrc/with\\ space.rs:\n/abs/inc.txt:\n\n"
+        "# env-dep:CARGO_PKG_NAME=x\n"
+        "# env-dep:MULTI=a\\nb\\\\c\n"
+        "# env-dep:UNSET\n"
+    )
+    info = depinfo.parse(text)
+    assert info.targets == ("/o/x.d", "/o/libx.rlib")
+    assert info.files == ("src/lib.rs", "src/with space.rs", "/abs/inc.txt")
+    assert info.env == (("CARGO_PKG_NAME", "x"), ("MULTI", "a\nb\\c"), ("UNSET", None))
+
+
+def test_library_file_pattern():
+    names = ["libz.a", "libz.so", "libz.so.1.2", "foo.lib", "x.o", "README", "libfoo.rlib", "build.rs"]
+    assert [n for n in names if linking._LIBRARY_FILE.match(n)] == ["libz.a", "libz.so", "libz.so.1.2", "foo.lib", "x.o", "libfoo.rlib"]
