@@ -211,6 +211,13 @@ class Dependencies:
     - ``env_names``: variables whose values the compile read; recorded too.
     - ``manifest_ok``: False when the inputs cannot be captured by files and
       variables (``__TIME__`` in a source): no manifest is recorded.
+    - ``deferred``: the rest of the key comes from the compile itself (it
+      writes a complete dependency list, as rustc's ``--emit=dep-info``
+      does). The core then skips the lookup -- no manifest matched, so this is
+      a miss for all practical purposes -- compiles at once, and keys the
+      entry with these components plus ``Outputs.dependencies.components``
+      from `pycache_collect_outputs`. It saves a dependency-discovery run on
+      every miss; use it only when the compile's own list is complete.
     """
 
     components: tuple[KeyComponent, ...]
@@ -218,6 +225,7 @@ class Dependencies:
     absent: tuple[Path, ...] = ()
     env_names: tuple[str, ...] = ()
     manifest_ok: bool = True
+    deferred: bool = False
 
 
 # --- Results and outputs ----------------------------------------------------
@@ -252,7 +260,8 @@ class Outputs:
     """What `pycache_collect_outputs` returns for a successful compile.
 
     ``dependencies``: files/variables the compile itself reported (rustc's
-    dep-info), merged into the manifest the core records.
+    dep-info), merged into the manifest the core records; their components
+    complete the key when discovery returned ``Dependencies(deferred=True)``.
     """
 
     artifacts: tuple[Artifact, ...]

@@ -251,8 +251,12 @@ class Engine:
         deps = self._guard("dependencies", lambda: self.host.hooks.discover_dependencies(invocation, parsed, context))
         if isinstance(deps, NotCacheable) or deps is None:
             return self._pass_through(call, family, str(invocation.compiler), deps)
-        extra = self._guard("extra", lambda: self.host.hooks.extra_key_components(invocation, family))
-        components = core + tuple(deps.components) + tuple(extra)
+        extra = tuple(self._guard("extra", lambda: self.host.hooks.extra_key_components(invocation, family)))
+        if deps.deferred:
+            context.log.debug("dependencies deferred to the compile: no lookup")
+            return self._miss(call, family, invocation, parsed, context, relocator, base, None, manifest_key, deps,
+                              core + tuple(deps.components), extra)
+        components = core + tuple(deps.components) + extra
         result_key = "entries/" + _shard(digest_components(components, purpose="result"))
         context.log.debug("key %s from %d components", result_key, len(components))
         for component in components:
@@ -267,6 +271,33 @@ class Engine:
         # 3. Miss: compile, collect, store.
         self._journal(family, invocation, parsed, components, result_key)
         return self._miss(call, family, invocation, parsed, context, relocator, base, result_key, manifest_key, deps)
+
+    def _deferred_key(
+        self,
+        family: CompilerFamily,
+        invocation: Invocation,
+        parsed: ParsedInvocation,
+        outputs: Outputs,
+        known: tuple[KeyComponent, ...],
+        extra: tuple[KeyComponent, ...],
+        started: float,
+    ) -> str | NotCacheable:
+        """The key of a compile whose dependencies it reported itself."""
+        reported = outputs.dependencies
+        if reported is None or not reported.manifest_ok:
+            return NotCacheable("dependencies-unreported", "the compile did not report its dependencies")
+        for path in reported.files:
+            try:
+                changed = os.stat(invocation.resolve(path)).st_mtime > started
+            except OSError:
+                return NotCacheable("input-vanished", f"{path} is gone after the compile")
+            if changed:
+                # Hashed after the compile: the object may hold the older content.
+                return NotCacheable("input-changed-during-compile", f"{path} changed while compiling")
+        components = known + tuple(reported.components) + extra
+        result_key = "entries/" + _shard(digest_components(components, purpose="result"))
+        self._journal(family, invocation, parsed, components, result_key)
+        return result_key
 
     # --- stages ----------------------------------------------------------------
 
@@ -492,10 +523,16 @@ class Engine:
         context: CallContext,
         relocator: Relocator,
         base: str | None,
-        result_key: str,
+        result_key: str | None,
         manifest_key: str | None,
         deps: Dependencies,
+        known: tuple[KeyComponent, ...] = (),
+        extra: tuple[KeyComponent, ...] = (),
     ) -> CompileReply:
+        """Compile, then store the result. ``result_key`` None: dependencies
+        were deferred, the key is made from ``known`` + what the compile
+        reported + ``extra``."""
+        started = time.time()
         result = self._run_compiler(invocation, parsed)
         call.compiled = result
         stderr = result.stderr
@@ -514,6 +551,13 @@ class Engine:
             call.delta.reason("not_cacheable", reason)
             context.log.info("compiled but not stored: %s", outputs.detail if outputs is not None else reason)
             return reply
+        if result_key is None:
+            deferred = self._deferred_key(family, invocation, parsed, outputs, known, extra, started)
+            if isinstance(deferred, NotCacheable):
+                call.delta.reason("not_cacheable", deferred.reason)
+                context.log.info("compiled but not stored: %s", deferred.detail)
+                return reply
+            result_key = deferred
         try:
             artifacts = tuple(self._read_artifact(a, invocation, base) for a in outputs.artifacts)
         except OSError as exc:
@@ -679,6 +723,18 @@ class Engine:
             if not isinstance(deps, Dependencies):
                 return {"status": "not-cacheable", "family": family.name, "reason": getattr(deps, "reason", ""),
                         "detail": getattr(deps, "detail", "")}
+            if deps.deferred:
+                return {
+                    "status": "hit" if direct_hit else "miss",
+                    "family": family.name,
+                    "key": direct_hit or "",
+                    "direct_hit": direct_hit is not None,
+                    "direct_components": [[c.name, describe_value(c.value)] for c in direct] if isinstance(direct, tuple) else None,
+                    "components": [[c.name, describe_value(c.value)] for c in core + tuple(deps.components)],
+                    "ignored_arguments": list(parsed.ignored_arguments),
+                    "differences": [],
+                    "detail": "the rest of the key comes from the compile's own dependency list",
+                }
             extra = self.host.hooks.extra_key_components(invocation, family)
             components = core + tuple(deps.components) + tuple(extra)
             result_key = "entries/" + _shard(digest_components(components, purpose="result"))

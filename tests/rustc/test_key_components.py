@@ -93,6 +93,14 @@ class Call:
     def discover(self):
         return hooks.pycache_discover_dependencies(invocation=self.invocation, parsed=self.parsed, context=self.context)
 
+    def key_dependencies(self) -> list:
+        """Every dependency component of the key: from discovery, or, when it
+        is deferred, what the compile itself reports (as the core does)."""
+        deps = self.discover()
+        if not deps.deferred:
+            return list(deps.components)
+        return list(deps.components) + list(self.collect(self.compile()).dependencies.components)
+
     def compile(self) -> CompileResult:
         argv = [str(self.invocation.compiler), *(self.parsed.run_arguments or self.invocation.arguments)]
         done = subprocess.run(argv, cwd=self.ws, env=self.parsed.run_environment or self.env, capture_output=True)
@@ -129,9 +137,13 @@ def test_lib_components(crate):
     ]
     assert list(call.direct()) == direct
 
-    deps = call.discover()
+    # A lib that writes its own dep-info: discovery waits for the compile.
+    deferred = call.discover()
+    assert isinstance(deferred, Dependencies) and deferred.deferred
+    assert list(deferred.components) == direct
+    deps = call.collect(call.compile()).dependencies
     assert isinstance(deps, Dependencies)
-    assert list(deps.components) == direct + [
+    assert list(deps.components) == [
         KeyComponent("file:src/lib.rs", blake3_of(lib)),
         KeyComponent("file:src/m.rs", blake3_of(crate / "src" / "m.rs")),
         KeyComponent("file:src/data.txt", blake3_of(crate / "src" / "data.txt")),
@@ -145,7 +157,7 @@ def test_lib_components(crate):
 
 def test_env_dep_value_and_toolchain_independent_of_jobserver(crate):
     call = Call(crate, lib_arguments(crate), env={"PYCACHE_GOLDEN": "gold", "CARGO_MAKEFLAGS": "-j2"})
-    components = dict((c.name, c.value) for c in call.discover().components)
+    components = dict((c.name, c.value) for c in call.key_dependencies())
     assert components["env-dep:PYCACHE_GOLDEN"] == "gold"
     assert not any("MAKEFLAGS" in name for name in components)
 
@@ -270,7 +282,7 @@ def test_target_cpu_native_names_the_cpu(crate):
 def test_secret_variables_never_enter_the_key_as_text(crate):
     (crate / "src" / "lib.rs").write_text('pub fn t() -> Option<&\'static str> { option_env!("MY_API_TOKEN") }\n')
     call = Call(crate, lib_arguments(crate), env={"MY_API_TOKEN": "hunter2", "CARGO_REGISTRY_TOKEN": "hunter3"})
-    components = call.discover().components
+    components = call.key_dependencies()
     assert not any("hunter" in str(c.value) for c in components)
     assert dict((c.name, c.value) for c in components)["env-dep:MY_API_TOKEN"].startswith("blake3:")
 

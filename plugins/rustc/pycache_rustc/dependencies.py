@@ -312,12 +312,23 @@ def dependencies_from_depinfo(
     return components, files, absent, env_names
 
 
-def discover(invocation: Invocation, args: RustcArgs, context: PluginContext) -> Dependencies | NotCacheable:
+def discover(
+    invocation: Invocation, args: RustcArgs, context: PluginContext, *, compile_reports: bool = False
+) -> Dependencies | NotCacheable:
     """Everything the result depends on: the direct components, and the
-    files and variables a dep-info run reports."""
+    files and variables a dep-info run reports.
+
+    ``compile_reports``: the compile writes its own dep-info (cargo always
+    asks for it). For a crate that does not link, that list is complete, so
+    discovery is deferred to the compile and the extra rustc run is saved
+    (the core keys the entry after the compile). A crate that links also
+    reads its dependencies' dependencies, which only the discovery run's
+    ``-Z binary-dep-depinfo`` lists."""
     direct = direct_components(invocation, args, context)
     if isinstance(direct, NotCacheable):
         return direct
+    if compile_reports and not args.links:
+        return Dependencies(components=tuple(direct), deferred=True)
     tc = call_toolchain(invocation, context)
     text = _run_depinfo(invocation, args, tc.rustc, context)
     if isinstance(text, NotCacheable):

@@ -116,7 +116,7 @@ def pycache_discover_dependencies(
 ) -> Dependencies | NotCacheable | None:
     if not _ours(invocation.family):
         return None
-    return dependencies.discover(invocation, parsed.private, context)
+    return dependencies.discover(invocation, parsed.private, context, compile_reports="dep-info" in parsed.outputs)
 
 
 @hookimpl

@@ -97,6 +97,8 @@ def _compile_dependencies(
     if isinstance(found, NotCacheable):
         # A dependency vanished right after the compile: record no manifest.
         return Dependencies(components=(), manifest_ok=False)
-    _components, files, absent, env_names = found
-    return Dependencies(components=(), files=tuple(files), absent=tuple(absent), env_names=tuple(env_names))
+    components, files, absent, env_names = found
+    return Dependencies(
+        components=tuple(components), files=tuple(files), absent=tuple(dict.fromkeys(absent)), env_names=tuple(env_names)
+    )
 
