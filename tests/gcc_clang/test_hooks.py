@@ -197,7 +197,7 @@ def test_include_next_does_not_make_existing_files_absent(tmp_path: Path) -> Non
         ("src", "const char *t = __TIME__;\n", "time"),
         ("src", "const char *d = __DATE__;\n", "date"),
         ("header", "#define STAMP __TIMESTAMP__\n", "timestamp"),
-        ("header", "#if __has_include(<nothing_here.h>)\n#endif\n", "has-include"),
+        ("header", "#define N <nothing_here.h>\n#if __has_include(N)\n#endif\n", "computed-has-include"),
     ],
 )
 def test_inputs_a_manifest_cannot_capture(tmp_path: Path, where: str, text: str, why: str) -> None:
@@ -207,6 +207,21 @@ def test_inputs_a_manifest_cannot_capture(tmp_path: Path, where: str, text: str,
     deps = _discover(root, ["-c", "a.c"], compiler=GCC)
     assert isinstance(deps, Dependencies)
     assert deps.manifest_ok is False
+
+
+@needs_gcc
+def test_literal_has_include_lookups_are_recorded(tmp_path: Path) -> None:
+    root = tmp_path / "hi"
+    write(root / "inc" / "h.h", '#if __has_include("opt.h")\n#endif\n#if __has_include(<nothing_here.h>)\n#endif\n')
+    write(root / "later" / "opt.h", "\n")
+    write(root / "a.c", '#include "h.h"\nint y;\n')
+    deps = _discover(root, ["-c", "a.c", "-Iinc", "-Ilater"], compiler=GCC)
+    assert deps.manifest_ok
+    # "opt.h": the includer's directory and inc/ come first and lack it; later/ has it.
+    assert root / "inc" / "opt.h" in deps.absent
+    assert root / "later" / "opt.h" in deps.files
+    # <nothing_here.h>: absent from every <...> directory, the system ones too.
+    assert Path("/usr/include/nothing_here.h") in deps.absent
 
 
 @needs_gcc

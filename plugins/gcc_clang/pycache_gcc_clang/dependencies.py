@@ -35,7 +35,10 @@ from .arguments import COMPILER_ENV, OPTIONS, GccCall, replace_suffix
 _MARKER = re.compile(rb'^# \d+ "((?:[^"\\\n]|\\.)*)"((?: [1-4])*)[ \t]*\r?$', re.M)
 _WORKING_DIR_MARKER = re.compile(rb'# 1 "(?:[^"\\]|\\.)*//"\r?')
 _TIME_MACROS = re.compile(rb"__(?:DATE|TIME|TIMESTAMP)__")
-_HAS_INCLUDE = re.compile(rb"__has_include")
+# A __has_include(...) call (not `defined(__has_include)`), and the
+# literal forms whose lookups a manifest can record.
+_HAS_INCLUDE_CALL = re.compile(rb"__has_include(?:_next)?\s*\(")
+_HAS_INCLUDE_LITERAL = re.compile(rb'__has_include(?:_next)?\s*\(\s*(<[^<>"\n]+>|"[^"<>\n]+")\s*\)')
 _INCBIN = re.compile(rb"\.incbin\b")
 _ASM_INCLUDE = re.compile(rb"^\s*\.include\b", re.M)
 
@@ -365,6 +368,41 @@ def shadow_candidates(markers: Iterable[Marker], search: SearchPath, cwd: Path) 
     return list(absent)
 
 
+def has_include_lookups(
+    data: bytes, includer: Path, search: SearchPath | None, cwd: Path
+) -> tuple[list[Path], list[Path]] | None:
+    """What each ``__has_include`` in a file looks up: (files it finds, paths
+    that must stay absent for the answers to stay the same).
+
+    Every directory the lookup would search is recorded up to the first hit
+    (all of them for ``__has_include_next``, which is conservative: more
+    recorded paths can only turn a hit into a miss). None when an argument
+    is computed by a macro, or the search list is unknown.
+    """
+    if search is None:
+        return None
+    literals = _HAS_INCLUDE_LITERAL.findall(data)
+    if len(literals) != len(_HAS_INCLUDE_CALL.findall(data)):
+        return None
+    found: list[Path] = []
+    missing: list[Path] = []
+    for literal in dict.fromkeys(literals):
+        name = literal[1:-1].decode("utf-8", "surrogateescape")
+        if os.path.isabs(name):
+            (found if os.path.lexists(name) else missing).append(Path(name))
+            continue
+        quoted = literal.startswith(b'"')
+        directories = ([str(includer.parent), *search.quote] if quoted else []) + list(search.bracket)
+        for directory in directories:
+            base = _resolve(cwd, _strip_dir(directory))
+            candidate = _first_missing(base, name, os.path.lexists)
+            if candidate is None:
+                found.append(Path(base, name))
+                break
+            missing.append(Path(candidate))
+    return found, missing
+
+
 def _first_missing(directory: str, name: str, exists) -> str | None:
     """``directory/name`` if it does not exist, shortened to its first
     missing ancestor below ``directory`` (one entry covers ``bits/*.h``);
@@ -424,6 +462,7 @@ def discover(
         absent = shadow_candidates(markers, search, invocation.cwd)
 
     system = {Path(_resolve(invocation.cwd, m.path)) for m in markers if m.system}
+    looked_up: list[Path] = []  # files that __has_include found
     for path in [invocation.resolve(call.source), *headers]:
         try:
             data = path.read_bytes()
@@ -434,10 +473,17 @@ def discover(
         if _TIME_MACROS.search(data):
             manifest_ok = False
             reasons.append(f"{path} uses __DATE__, __TIME__ or __TIMESTAMP__")
-        if path not in system and _HAS_INCLUDE.search(data):
-            # A file that __has_include did not find leaves no line marker.
-            manifest_ok = False
-            reasons.append(f"{path} uses __has_include")
+        if path not in system and _HAS_INCLUDE_CALL.search(data):
+            # A file that __has_include did not find leaves no line marker:
+            # record what each literal lookup saw; give up on computed ones.
+            lookups = has_include_lookups(data, path, search, invocation.cwd)
+            if lookups is None:
+                manifest_ok = False
+                reasons.append(f"{path} uses __has_include with a computed argument")
+            else:
+                found, missing = lookups
+                looked_up.extend(found)
+                absent.extend(missing)
         gch = Path(f"{path}.gch")
         if gch.exists():
             manifest_ok = False
@@ -450,7 +496,7 @@ def discover(
         context.log.debug("no manifest: %s", "; ".join(reasons[:3]))
     return Dependencies(
         components=tuple(components),
-        files=tuple(headers),
+        files=tuple(dict.fromkeys([*headers, *looked_up])),
         absent=tuple(absent),
         env_names=COMPILER_ENV,
         manifest_ok=manifest_ok,
