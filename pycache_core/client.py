@@ -28,14 +28,27 @@ SUBCOMMANDS = frozenset(
 CONNECT_TIMEOUT = 2.0
 # Silence longer than this (no keepalive, no reply) means a hung server.
 SILENCE_TIMEOUT = 30.0
+# Overrides SILENCE_TIMEOUT (seconds); the server sends a keepalive every second.
+SILENCE_TIMEOUT_VAR = "PYCACHE_SERVER_TIMEOUT"
 SERVER_START_TIMEOUT = 15.0
+# Run in the server process by -c, not -m: both put the caller's working
+# directory first on sys.path, and -c lets us take it off again before
+# anything is imported (a build tree's json.py must not shadow the stdlib).
+SERVER_BOOT = (
+    "import sys\n"
+    "if sys.path and sys.path[0] == '': del sys.path[0]\n"
+    "from pycache_core.server import main\n"
+    "sys.exit(main(['--daemon']))\n"
+)
 
 
 def main(argv=None):
     argv = list(sys.argv if argv is None else argv)
     program = os.path.basename(argv[0])
     if not program.startswith("pycache") and program not in ("__main__.py", "client.py"):
-        return compile_command(argv)  # masquerade: argv[0] is the compiler's name
+        # Masquerade: we were run as the compiler, perhaps by a path to our
+        # symlink; the real one is that name later on PATH, never ourselves.
+        return compile_command([program, *argv[1:]])
     rest = argv[1:]
     if rest and rest[0] == "wrap":
         rest = rest[1:]
@@ -119,9 +132,18 @@ def _connect(path, timeout=CONNECT_TIMEOUT):
     return sock
 
 
-def _read_frame(sock):
+def silence_timeout(environ):
+    """Seconds without a sign of life after which the server counts as hung."""
+    try:
+        value = float(environ.get(SILENCE_TIMEOUT_VAR) or SILENCE_TIMEOUT)
+    except ValueError:
+        return SILENCE_TIMEOUT
+    return value if 0 < value <= 86400 else SILENCE_TIMEOUT
+
+
+def _read_frame(sock, timeout=None):
     """Read one reply frame, skipping keepalives; ValueError on garbage."""
-    sock.settimeout(SILENCE_TIMEOUT)
+    sock.settimeout(silence_timeout(os.environ) if timeout is None else timeout)
     buffer = b""
     while True:
         chunk = sock.recv(65536)
@@ -146,7 +168,10 @@ def _read_frame(sock):
 def request(path, payload):
     sock = _connect(path)
     try:
-        sock.sendall(payload)
+        try:
+            sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it may have answered without reading (a refusal): read that
         return _read_frame(sock)
     finally:
         sock.close()
@@ -166,15 +191,17 @@ def start_server(environ, sock_path, lock_path):
         except OSError:
             pass
         devnull = os.devnull
-        os.posix_spawn(
+        # The server's own stderr (a start-up traceback) lands next to its socket.
+        errors = os.path.splitext(sock_path)[0] + ".stderr"
+        pid = os.posix_spawn(
             sys.executable,
-            [sys.executable, "-m", "pycache_core.server", "--daemon"],
+            [sys.executable, "-c", SERVER_BOOT],
             dict(environ),
             setsid=True,
             file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 2, errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
             ],
         )
         import time
@@ -185,10 +212,36 @@ def start_server(environ, sock_path, lock_path):
                 _connect(sock_path, 0.5).close()
                 return
             except OSError:
-                time.sleep(0.005)
+                pass
+            exited = _exit_status(pid)
+            if exited is not None:  # it died (or found another server): stop waiting
+                try:
+                    _connect(sock_path, 0.5).close()
+                    return
+                except OSError:
+                    raise ChildProcessError(f"server exited at start-up ({exited}): {_last_line(errors)}") from None
+            time.sleep(0.005)
         raise TimeoutError(f"server did not start within {SERVER_START_TIMEOUT:.0f} s")
     finally:
         os.close(fd)
+
+
+def _exit_status(pid):
+    """None while the child runs, else how it ended."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # SIGCHLD ignored: already reaped
+        return "status unknown"
+    return f"status {os.waitstatus_to_exitcode(status)}" if done else None
+
+
+def _last_line(path):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read()[-4096:].decode("utf-8", "replace").strip().splitlines()
+    except OSError as exc:
+        return f"(no output: {exc.strerror})"
+    return lines[-1] if lines else f"(nothing written to {path})"
 
 
 # --- one compile ------------------------------------------------------------
@@ -264,6 +317,8 @@ def exec_compiler(command, self_exe, argv0=None):
     """Replace this process with the real compiler (uncached)."""
     name = command[0]
     path = find_executable(name, os.environ, os.getcwd(), [self_exe])
+    if path is not None and self_exe and os.path.realpath(path) == self_exe:
+        path = None  # a path to pycache itself: running it would loop forever
     if path is None:
         # What a shell-less exec of a missing program reports (as env(1) does).
         sys.stderr.write(f"pycache: {name}: No such file or directory\n")

@@ -44,6 +44,7 @@ class Server:
         self.fingerprint = _fingerprint(environ)
         self.sock_path, self.lock_path, self.faults_path = server_paths(environ)
         self.engine = engine or Engine(config)
+        self.engine.batch_stats = True  # flushed by the ticker, off the reply path
         jobs = config.integer(names.SERVER_JOBS) or 2 * (os.cpu_count() or 1)
         self.compile_slots = threading.BoundedSemaphore(jobs)
         self.jobs = jobs
@@ -52,9 +53,11 @@ class Server:
         self.last_activity = time.monotonic()
         self.requests_served = 0
         self._in_flight: dict[int, tuple[socket.socket, threading.Lock]] = {}
+        self._connections = 0  # open connections of any kind, guarded by _state
         self._state = threading.Lock()
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
+        self._socket_inode: tuple[int, int] | None = None
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -79,6 +82,8 @@ class Server:
             os.umask(old_umask)
         listener.listen(128)
         self._listener = listener
+        st = os.stat(self.sock_path)
+        self._socket_inode = (st.st_dev, st.st_ino)
         log.info("listening on %s (pid %d, %d compile slots)", self.sock_path, os.getpid(), self.jobs)
 
     def serve_forever(self) -> None:
@@ -97,25 +102,33 @@ class Server:
                     if self._stopping.is_set():
                         break
                     raise
+                with self._state:
+                    self._connections += 1
                 threading.Thread(target=self._serve_connection, args=(conn,), daemon=True).start()
         finally:
             self._shutdown()
 
     def _shutdown(self) -> None:
+        self._unlink_socket()
         with contextlib.suppress(OSError):
             if self._listener is not None:
                 self._listener.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.sock_path)
         self._wait_for_in_flight()
+        # Then for the rest, e.g. the `stop` request still flushing and
+        # answering: the process must not end under it.
+        self._wait_for(lambda: self._connections == 0, READ_TIMEOUT + 5)
         self.engine.store.close()
+        self.engine.flush_stats()
         log.info("stopped after %d requests", self.requests_served)
 
     def _wait_for_in_flight(self, timeout: float = 600.0) -> None:
+        self._wait_for(lambda: not self._in_flight, timeout)
+
+    def _wait_for(self, done, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._state:
-                if not self._in_flight:
+                if done():
                     return
             time.sleep(0.05)
 
@@ -128,12 +141,24 @@ class Server:
                 with lock, contextlib.suppress(OSError):
                     conn.sendall(protocol.KEEPALIVE)
             self._absorb_client_faults()
+            self.engine.flush_stats()
             if self.idle_timeout > 0 and idle and idle > self.idle_timeout:
                 log.info("idle for %d s, exiting", self.idle_timeout)
                 self.stop()
 
     def stop(self) -> None:
         self._stopping.set()
+        # At once, not when the accept loop next wakes: a client arriving
+        # meanwhile starts a new server instead of queueing at this one.
+        self._unlink_socket()
+
+    def _unlink_socket(self) -> None:
+        """Remove our socket file -- only ours: after `stop`, a new server
+        may already have bound the same path."""
+        with contextlib.suppress(OSError):
+            st = os.stat(self.sock_path)
+            if (st.st_dev, st.st_ino) == self._socket_inode:
+                os.unlink(self.sock_path)
 
     def _absorb_client_faults(self) -> None:
         absorb_client_faults(self.faults_path, self.engine.stats)
@@ -167,6 +192,8 @@ class Server:
         finally:
             with contextlib.suppress(OSError):
                 conn.close()
+            with self._state:
+                self._connections -= 1
 
     def _read_request(self, conn: socket.socket) -> bytes | None:
         conn.settimeout(READ_TIMEOUT)
@@ -213,12 +240,16 @@ class Server:
     def _serve_control(self, conn: socket.socket, kind: str) -> None:
         if kind == "ping":
             text = "pong"
+        elif kind == "flush-stats":
+            self.engine.flush_stats()
+            text = "flushed"
         elif kind == "status":
             text = json.dumps(self.status())
         elif kind == "stop":
             self.stop()
             self._wait_for_in_flight()
             self.engine.store.flush()
+            self.engine.flush_stats()
             text = json.dumps({"stopped": True, "requests_served": self.requests_served})
         else:
             conn.sendall(protocol.encode_reply("error", 2, "unknown", b"", f"unknown request {kind!r}".encode()))
