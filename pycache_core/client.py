@@ -29,7 +29,7 @@ CONNECT_TIMEOUT = 2.0
 # Silence longer than this (no keepalive, no reply) means a hung server.
 SILENCE_TIMEOUT = 30.0
 # Overrides SILENCE_TIMEOUT (seconds); the server sends a keepalive every second.
-SILENCE_TIMEOUT_VAR = "PYCACHE_SERVER_TIMEOUT"
+SILENCE_TIMEOUT_VAR = names.SERVER_TIMEOUT
 SERVER_START_TIMEOUT = 15.0
 # Run in the server process by -c, not -m: both put the caller's working
 # directory first on sys.path, and -c lets us take it off again before
