@@ -16,6 +16,8 @@ def find_executable(name, env, cwd, skip=()):
     skip_real = {os.path.realpath(s) for s in skip if s}
     if os.sep in name:
         path = name if os.path.isabs(name) else os.path.join(cwd, name)
+        if skip_real and os.path.realpath(path) in skip_real:
+            return None  # a path to pycache itself: running it would loop
         return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
     for directory in env.get("PATH", os.defpath).split(os.pathsep):
         directory = directory or "."

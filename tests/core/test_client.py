@@ -322,3 +322,12 @@ def test_client_imports_nothing_heavy(pycache_env, toy, call):
     assert {"pycache_core.client", "pycache_core.protocol"} <= added
     if call == "hit":
         assert pycache_env.totals()["hits"] == 1
+
+
+def test_a_path_to_pycache_itself_is_not_a_compiler(pycache_env, tmp_path):
+    """`pycache /path/to/a-link-to-pycache ...` must not run pycache again."""
+    link = tmp_path / "gcc"
+    link.symlink_to(pycache_env.executable)
+    done = pycache_env.compile(str(link), "--version")
+    assert done.returncode == 127
+    assert str(link).encode() in done.stderr
