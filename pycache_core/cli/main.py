@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import __version__
-from .. import env as names
 from ..config import SETTINGS, Config
 from ..errors import PycacheError
 from . import exitcodes

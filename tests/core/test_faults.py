@@ -4,7 +4,6 @@ counted in stats and logged with its cause (issue 2, part 9)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
