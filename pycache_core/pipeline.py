@@ -174,35 +174,52 @@ class Engine:
             self.record_stats(call.delta)
         return reply
 
-    def _compile(self, call: _Call) -> CompileReply:
-        request = call.request
-        env = request.env
-        compiler = find_executable(request.argv[0], env, request.cwd, [request.client_executable])
-        call.label = " ".join(request.argv[:1])
+    def _resolve(self, request: CompileRequest) -> tuple[str | None, CompilerFamily | None]:
+        """The real compiler the call names (never pycache itself) and the
+        family serving it, chosen by the name as typed, then the target's."""
+        compiler = find_executable(request.argv[0], request.env, request.cwd, [request.client_executable])
         if compiler is None:
-            # Let the caller's own exec produce the usual "not found" error.
-            return CompileReply(execute=request.argv[0], outcome="not-found")
-        family = self.host.family_for(os.path.basename(request.argv[0]), os.path.basename(os.path.realpath(compiler)))
-        if family is None:
-            call.delta.add("unsupported")
-            return CompileReply(execute=compiler, outcome="unsupported")
-        call.family = family.name
-        invocation = Invocation(
+            return None, None
+        return compiler, self.host.family_for(
+            os.path.basename(request.argv[0]), os.path.basename(os.path.realpath(compiler))
+        )
+
+    @staticmethod
+    def _invocation(request: CompileRequest, compiler: str, family: CompilerFamily) -> Invocation:
+        return Invocation(
             compiler=Path(compiler),
             invoked_as=request.argv[0],
             arguments=tuple(request.argv[1:]),
             cwd=Path(request.cwd),
-            env=dict(env),
+            env=dict(request.env),
             family=family.name,
             stderr_is_tty=request.stderr_is_tty,
         )
+
+    @staticmethod
+    def _relocator(invocation: Invocation, parsed: ParsedInvocation) -> Relocator:
+        """PYCACHE_BASEDIRS plus the family's default base directories."""
+        return Relocator([*basedirs_from_env(invocation.env), *map(os.fspath, parsed.base_dirs)])
+
+    def _compile(self, call: _Call) -> CompileReply:
+        request = call.request
+        compiler, family = self._resolve(request)
+        call.label = " ".join(request.argv[:1])
+        if compiler is None:
+            # Let the caller's own exec produce the usual "not found" error.
+            return CompileReply(execute=request.argv[0], outcome="not-found")
+        if family is None:
+            call.delta.add("unsupported")
+            return CompileReply(execute=compiler, outcome="unsupported")
+        call.family = family.name
+        invocation = self._invocation(request, compiler, family)
 
         parsed = self._guard("parse", lambda: self.host.hooks.parse_arguments(invocation, family))
         if isinstance(parsed, (NotCacheable, NotCompilation)) or parsed is None:
             return self._pass_through(call, family, compiler, parsed)
         call.label = str(next(iter(parsed.outputs.values())).path) if parsed.outputs else call.label
 
-        relocator = Relocator([*basedirs_from_env(env), *map(os.fspath, parsed.base_dirs)])
+        relocator = self._relocator(invocation, parsed)
         context = CallContext(
             digests=self.digests,
             relocator=relocator,
@@ -239,7 +256,7 @@ class Engine:
                 return self._pass_through(call, family, str(invocation.compiler), answer)
             if answer is not None:
                 direct = tuple(answer)
-                manifest_key = "manifests/" + _shard(digest_components(core + direct, purpose="manifest"))
+                manifest_key = _manifest_key(core + direct)
                 if not recache:
                     result_key = self._match_manifest(manifest_key, invocation, relocator, context)
                     if result_key is not None:
@@ -257,10 +274,8 @@ class Engine:
             return self._miss(call, family, invocation, parsed, context, relocator, base, None, manifest_key, deps,
                               core + tuple(deps.components), extra)
         components = core + tuple(deps.components) + extra
-        result_key = "entries/" + _shard(digest_components(components, purpose="result"))
-        context.log.debug("key %s from %d components", result_key, len(components))
-        for component in components:
-            context.log.debug("  %s = %s", component.name, describe_value(component.value))
+        result_key = _result_key(components)
+        _log_key(context, result_key, components)
         if not recache:
             reply = self._try_hit(call, result_key, parsed, invocation, base, "preprocessor_hits", started)
             if reply is not None:
@@ -274,6 +289,7 @@ class Engine:
 
     def _deferred_key(
         self,
+        context: CallContext,
         family: CompilerFamily,
         invocation: Invocation,
         parsed: ParsedInvocation,
@@ -295,7 +311,8 @@ class Engine:
                 # Hashed after the compile: the object may hold the older content.
                 return NotCacheable("input-changed-during-compile", f"{path} changed while compiling")
         components = known + tuple(reported.components) + extra
-        result_key = "entries/" + _shard(digest_components(components, purpose="result"))
+        result_key = _result_key(components)
+        _log_key(context, result_key, components)
         self._journal(family, invocation, parsed, components, result_key)
         return result_key
 
@@ -552,7 +569,7 @@ class Engine:
             context.log.info("compiled but not stored: %s", outputs.detail if outputs is not None else reason)
             return reply
         if result_key is None:
-            deferred = self._deferred_key(family, invocation, parsed, outputs, known, extra, started)
+            deferred = self._deferred_key(context, family, invocation, parsed, outputs, known, extra, started)
             if isinstance(deferred, NotCacheable):
                 call.delta.reason("not_cacheable", deferred.reason)
                 context.log.info("compiled but not stored: %s", deferred.detail)
@@ -694,61 +711,56 @@ class Engine:
         miss which components differ from the last miss at the same call site."""
         import json
 
-        compiler = find_executable(request.argv[0], request.env, request.cwd, [request.client_executable])
+        compiler, family = self._resolve(request)
         if compiler is None:
             return {"status": "not-found", "detail": f"{request.argv[0]}: not found on PATH"}
-        family = self.host.family_for(os.path.basename(request.argv[0]), os.path.basename(os.path.realpath(compiler)))
         if family is None:
             return {"status": "unsupported", "detail": f"no plugin claims {compiler}"}
-        invocation = Invocation(
-            compiler=Path(compiler), invoked_as=request.argv[0], arguments=tuple(request.argv[1:]),
-            cwd=Path(request.cwd), env=dict(request.env), family=family.name,
-        )
+        invocation = self._invocation(request, compiler, family)
         parsed = self.host.hooks.parse_arguments(invocation, family)
         if not isinstance(parsed, ParsedInvocation):
             return {"status": type(parsed).__name__ if parsed else "unparsed", "family": family.name,
                     "reason": getattr(parsed, "reason", ""), "detail": getattr(parsed, "detail", "")}
-        relocator = Relocator([*basedirs_from_env(request.env), *map(os.fspath, parsed.base_dirs)])
-        with tempfile.TemporaryDirectory(prefix="pycache-explain-") as scratch:
-            context = CallContext(digests=self.digests, relocator=relocator, scratch_dir=Path(scratch),
-                                  default_cwd=invocation.cwd, default_env=invocation.env)
+        relocator = self._relocator(invocation, parsed)
+        context = CallContext(digests=self.digests, relocator=relocator,
+                              default_cwd=invocation.cwd, default_env=invocation.env)
+        try:
             context.identity = self.host.hooks.probe_compiler(family, invocation.compiler, invocation.env, context)
             core = self._core_components(family, invocation, parsed, context)
-            direct = self.host.hooks.direct_components(invocation, parsed, context) if self.direct_mode else None
+            direct = self.host.hooks.direct_components(invocation, parsed, context) if self._direct_enabled(invocation) else None
             direct_hit = None
             if isinstance(direct, tuple):
-                manifest_key = "manifests/" + _shard(digest_components(core + direct, purpose="manifest"))
+                manifest_key = _manifest_key(core + direct)
                 direct_hit = self._match_manifest(manifest_key, invocation, relocator, context)
             deps = self.host.hooks.discover_dependencies(invocation, parsed, context)
             if not isinstance(deps, Dependencies):
                 return {"status": "not-cacheable", "family": family.name, "reason": getattr(deps, "reason", ""),
                         "detail": getattr(deps, "detail", "")}
-            if deps.deferred:
-                return {
-                    "status": "hit" if direct_hit else "miss",
-                    "family": family.name,
-                    "key": direct_hit or "",
-                    "direct_hit": direct_hit is not None,
-                    "direct_components": [[c.name, describe_value(c.value)] for c in direct] if isinstance(direct, tuple) else None,
-                    "components": [[c.name, describe_value(c.value)] for c in core + tuple(deps.components)],
-                    "ignored_arguments": list(parsed.ignored_arguments),
-                    "differences": [],
-                    "detail": "the rest of the key comes from the compile's own dependency list",
-                }
-            extra = self.host.hooks.extra_key_components(invocation, family)
-            components = core + tuple(deps.components) + tuple(extra)
-            result_key = "entries/" + _shard(digest_components(components, purpose="result"))
-            found = self.store.get(result_key)
             report = {
-                "status": "hit" if found else "miss",
                 "family": family.name,
-                "key": result_key,
                 "direct_hit": direct_hit is not None,
                 "direct_components": [[c.name, describe_value(c.value)] for c in direct] if isinstance(direct, tuple) else None,
-                "components": [[c.name, describe_value(c.value)] for c in components],
                 "ignored_arguments": list(parsed.ignored_arguments),
                 "differences": [],
             }
+            if deps.deferred:
+                components = core + tuple(deps.components)
+                report.update(
+                    status="hit" if direct_hit else "miss",
+                    key=direct_hit or "",
+                    components=[[c.name, describe_value(c.value)] for c in components],
+                    detail="the rest of the key comes from the compile's own dependency list",
+                )
+                return report
+            extra = self.host.hooks.extra_key_components(invocation, family)
+            components = core + tuple(deps.components) + tuple(extra)
+            result_key = _result_key(components)
+            found = self.store.get(result_key)
+            report.update(
+                status="hit" if found else "miss",
+                key=result_key,
+                components=[[c.name, describe_value(c.value)] for c in components],
+            )
             if not found:
                 try:
                     earlier = json.loads(self._journal_path(family, invocation, parsed).read_text())
@@ -764,10 +776,27 @@ class Engine:
                             )
                     report["compared_with"] = earlier["result_key"]
             return report
+        finally:
+            context.close()
 
 
 def _shard(digest: str) -> str:
     return f"{digest[:2]}/{digest}"
+
+
+def _result_key(components: Sequence[KeyComponent]) -> str:
+    return "entries/" + _shard(digest_components(components, purpose="result"))
+
+
+def _manifest_key(components: Sequence[KeyComponent]) -> str:
+    return "manifests/" + _shard(digest_components(components, purpose="manifest"))
+
+
+def _log_key(context: CallContext, key: str, components: Sequence[KeyComponent]) -> None:
+    """At debug level, what was hashed: so a user can find why a call missed."""
+    context.log.debug("key %s from %d components", key, len(components))
+    for component in components:
+        context.log.debug("  %s = %s", component.name, describe_value(component.value))
 
 
 def _portable_bytes(data: bytes, base: str | None) -> bytes:
