@@ -54,6 +54,20 @@ def digest_components(components: Sequence[KeyComponent], *, purpose: str) -> st
     return blake3.blake3(encode_components(components, purpose=purpose)).hexdigest()
 
 
+def result_key(components: Sequence[KeyComponent]) -> str:
+    """The storage key of a result entry: ``entries/<2 hex>/<digest>``."""
+    return "entries/" + _shard(digest_components(components, purpose="result"))
+
+
+def manifest_key(components: Sequence[KeyComponent]) -> str:
+    """The storage key of a direct-mode manifest: ``manifests/<2 hex>/<digest>``."""
+    return "manifests/" + _shard(digest_components(components, purpose="manifest"))
+
+
+def _shard(digest: str) -> str:
+    return f"{digest[:2]}/{digest}"
+
+
 def digest_bytes(data: bytes) -> str:
     return blake3.blake3(data, max_threads=blake3.blake3.AUTO if len(data) > 1 << 20 else 1).hexdigest()
 

@@ -1,6 +1,6 @@
 """The resident server: owns plugins, hashing, storage and statistics.
 
-One server per user and configuration (see `client.server_fingerprint`),
+One server per user and configuration (see `connection.server_fingerprint`),
 listening on a Unix socket in a private 0700 directory; every connection's
 peer uid is checked (SO_PEERCRED) and a stranger is refused. Each connection
 is served in its own thread; compiles are subprocesses and blake3 releases
@@ -23,9 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from . import connection, protocol
 from . import env as names
-from . import protocol
-from .client import server_paths
 from .config import Config
 from .pipeline import CompileRequest, Engine
 from .stats import absorb_client_faults
@@ -41,10 +40,10 @@ class Server:
     def __init__(self, config: Config, engine: Engine | None = None) -> None:
         self.config = config
         environ = config.environ
-        self.fingerprint = _fingerprint(environ)
-        self.sock_path, self.lock_path, self.faults_path = server_paths(environ)
+        self.fingerprint = connection.server_fingerprint(environ)
+        self.sock_path, self.lock_path, self.faults_path = connection.server_paths(environ)
         self.engine = engine or Engine(config)
-        self.engine.batch_stats = True  # flushed by the ticker, off the reply path
+        self.engine.accounting.batch = True  # flushed by the ticker, off the reply path
         jobs = config.integer(names.SERVER_JOBS) or 2 * (os.cpu_count() or 1)
         self.compile_slots = threading.BoundedSemaphore(jobs)
         self.jobs = jobs
@@ -118,7 +117,7 @@ class Server:
         # answering: the process must not end under it.
         self._wait_for(lambda: self._connections == 0, READ_TIMEOUT + 5)
         self.engine.store.close()
-        self.engine.flush_stats()
+        self.engine.accounting.flush()
         log.info("stopped after %d requests", self.requests_served)
 
     def _wait_for_in_flight(self, timeout: float = 600.0) -> None:
@@ -141,7 +140,7 @@ class Server:
                 with lock, contextlib.suppress(OSError):
                     conn.sendall(protocol.KEEPALIVE)
             self._absorb_client_faults()
-            self.engine.flush_stats()
+            self.engine.accounting.flush()
             if self.idle_timeout > 0 and idle and idle > self.idle_timeout:
                 log.info("idle for %d s, exiting", self.idle_timeout)
                 self.stop()
@@ -196,16 +195,11 @@ class Server:
                 self._connections -= 1
 
     def _read_request(self, conn: socket.socket) -> bytes | None:
-        conn.settimeout(READ_TIMEOUT)
-        header = _recv_exact(conn, 8)
-        if header is None or header[:4] != protocol.MAGIC:
-            log.warning("garbage on the socket (%r...); connection dropped", (header or b"")[:8])
+        try:
+            return connection.read_frame(conn, READ_TIMEOUT, MAX_REQUEST, peer="client", expecting="request")
+        except (ConnectionError, ValueError) as exc:
+            log.warning("garbage on the socket (%s); connection dropped", exc)
             return None
-        size = int.from_bytes(header[4:8], "little")
-        if size > MAX_REQUEST:
-            log.warning("request of %d bytes refused", size)
-            return None
-        return _recv_exact(conn, size)
 
     def _serve_compile(self, conn: socket.socket, body: bytes) -> None:
         try:
@@ -241,7 +235,7 @@ class Server:
         if kind == "ping":
             text = "pong"
         elif kind == "flush-stats":
-            self.engine.flush_stats()
+            self.engine.accounting.flush()
             text = "flushed"
         elif kind == "status":
             text = json.dumps(self.status())
@@ -249,7 +243,7 @@ class Server:
             self.stop()
             self._wait_for_in_flight()
             self.engine.store.flush()
-            self.engine.flush_stats()
+            self.engine.accounting.flush()
             text = json.dumps({"stopped": True, "requests_served": self.requests_served})
         else:
             conn.sendall(protocol.encode_reply("error", 2, "unknown", b"", f"unknown request {kind!r}".encode()))
@@ -272,24 +266,6 @@ class Server:
             "uploads_pending": sum(int(t.get("uploads_pending", 0) or 0) for t in tiers.values()),
             "cache_dir": str(self.config.cache_dir),
         }
-
-
-def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
-    chunks = []
-    remaining = size
-    while remaining:
-        chunk = conn.recv(min(remaining, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _fingerprint(environ) -> str:
-    from .client import server_fingerprint
-
-    return server_fingerprint(environ)
 
 
 def _rss_bytes() -> int:

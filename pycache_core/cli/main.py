@@ -76,7 +76,7 @@ def stats(
     zero: bool = typer.Option(False, "--zero", help="reset every counter to zero"),
 ) -> None:
     """Hits, misses, not-cacheable calls by reason, errors, time saved."""
-    from ..client import server_paths
+    from ..connection import server_paths
     from ..stats import StatsFile, absorb_client_faults
 
     config = Config()
@@ -306,26 +306,19 @@ def explain(
 
 
 def _control(kind: str, timeout: float = 5.0) -> dict | None:
-    from .. import protocol
-    from ..client import _connect, _read_frame, server_fingerprint, server_paths
+    """The server's answer to a control request, or None when none runs."""
+    from ..connection import control
 
-    sock_path = server_paths(os.environ)[0]
-    try:
-        sock = _connect(sock_path, timeout)
-    except OSError:
+    out = control(os.environ, kind, timeout)
+    if out is None:
         return None
-    try:
-        sock.sendall(protocol.encode_control(kind, server_fingerprint(os.environ)))
-        _status, _code, _outcome, out, _err, _exe = protocol.decode_reply(_read_frame(sock))
-    finally:
-        sock.close()
-    return json.loads(out) if out and out[:1] in (b"{", b"[") else {"answer": out.decode()}
+    return json.loads(out) if out[:1] in (b"{", b"[") else {"answer": out.decode()}
 
 
 @server_app.command("start")
 def server_start(foreground: bool = typer.Option(False, "--foreground", help="run here, logging to the terminal")) -> None:
     """Start the server (in the background unless --foreground)."""
-    from ..client import server_paths, start_server
+    from ..connection import server_paths, start_server
 
     if foreground:
         from ..server import run_server

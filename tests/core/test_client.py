@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pycache_core.client import server_fingerprint
+from pycache_core.connection import server_fingerprint
 
 
 @pytest.fixture
@@ -276,6 +276,7 @@ def test_masquerade_without_a_real_compiler_does_not_call_itself(pycache_env, tm
 CLIENT_MODULES = {
     "pycache_core",
     "pycache_core.client",
+    "pycache_core.connection",
     "pycache_core.env",
     "pycache_core.protocol",
     "pycache_core.which",
@@ -303,11 +304,21 @@ def imported_modules(penv, args: list[str], cwd: Path, env: dict | None = None, 
     return modules
 
 
-@pytest.mark.parametrize("call", ["import", "miss", "hit", "disabled", "no-such-compiler"])
+# What the connection module may add on import: the CLI and the server use
+# it too, but the client pays for it on every compile. Its C modules
+# (_socket, _blake2, fcntl, time) come only where they are used.
+CONNECTION_MODULES = {"pycache_core", "pycache_core.connection", "pycache_core.env", "pycache_core.protocol"}
+
+
+@pytest.mark.parametrize("call", ["import", "import-connection", "miss", "hit", "disabled", "no-such-compiler"])
 def test_client_imports_nothing_heavy(pycache_env, toy, call):
     baseline = imported_modules(pycache_env, ["-c", "pass"], toy)
     if call == "hit":
         compile_a(pycache_env, toy)
+    if call == "import-connection":
+        added = imported_modules(pycache_env, ["-c", "import pycache_core.connection"], toy) - baseline
+        assert added == CONNECTION_MODULES, sorted(added ^ CONNECTION_MODULES)
+        return
     if call == "import":
         args = ["-c", "import pycache_core.client"]
     else:
@@ -319,7 +330,7 @@ def test_client_imports_nothing_heavy(pycache_env, toy, call):
 
     assert not added & HEAVY
     assert added <= CLIENT_MODULES, sorted(added - CLIENT_MODULES)
-    assert {"pycache_core.client", "pycache_core.protocol"} <= added
+    assert {"pycache_core.client", "pycache_core.connection", "pycache_core.protocol"} <= added
     if call == "hit":
         assert pycache_env.totals()["hits"] == 1
 

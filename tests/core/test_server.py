@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from pycache_core import protocol
-from pycache_core.client import server_fingerprint
+from pycache_core.connection import server_fingerprint
 
 # The toy compiler, held at a gate on demand so a test can act while compiles
 # run: it waits as long as the file named by TOYCC_GATE exists.

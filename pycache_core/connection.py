@@ -1,0 +1,254 @@
+"""Where the server lives and how to talk to it: one module for the client,
+the CLI and the server.
+
+- **where**: a private runtime directory (0700, owner checked) holding, per
+  server, a socket, a start lock and a faults file, all named by a
+  fingerprint of the server-scoped variables (`pycache_core.env.SERVER_SCOPED`);
+- **how to reach it**: `connect`, `request` (send a frame, read the reply),
+  `control` (a ping, status or stop request);
+- **how to start it**: `start_server`, under an ``flock`` so that many parallel
+  first calls start exactly one;
+- **frames on a socket**: `read_frame`, which skips the keepalive bytes a
+  busy server sends (the byte layout itself is `pycache_core.protocol`'s).
+
+Imported by the per-compile client on every compile: ``os`` and ``sys`` at
+import, and only where they are needed ``_socket``, ``_blake2`` (the
+fingerprint), ``fcntl`` and ``time`` (starting a server) -- never
+``socket``, ``hashlib``, ``json`` or anything else that costs milliseconds
+(tests/core/test_client.py checks the import list).
+"""
+
+import os
+import sys
+
+from . import env as names
+from . import protocol
+
+CONNECT_TIMEOUT = 2.0
+# Silence longer than this (no keepalive, no reply) means a hung server.
+SILENCE_TIMEOUT = 30.0
+SERVER_START_TIMEOUT = 15.0
+# Run in the server process by -c, not -m: both put the caller's working
+# directory first on sys.path, and -c lets us take it off again before
+# anything is imported (a build tree's json.py must not shadow the stdlib).
+SERVER_BOOT = (
+    "import sys\n"
+    "if sys.path and sys.path[0] == '': del sys.path[0]\n"
+    "from pycache_core.server import main\n"
+    "sys.exit(main(['--daemon']))\n"
+)
+
+
+# --- where the server lives ---------------------------------------------------
+
+
+def server_fingerprint(environ):
+    """Names the server for this configuration: clients that differ in any
+    server-scoped variable talk to different servers."""
+    text = "\0".join(f"{n}={environ.get(n, '')}" for n in names.SERVER_SCOPED)
+    try:
+        from _blake2 import blake2b  # C module: microseconds, unlike hashlib
+    except ImportError:  # pragma: no cover - exotic builds
+        from hashlib import blake2b
+    return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+
+
+def runtime_dir(environ):
+    """A per-user directory only the user can open (created 0700)."""
+    base = environ.get(names.RUNTIME_DIR)
+    if not base:
+        xdg = environ.get("XDG_RUNTIME_DIR")
+        base = os.path.join(xdg, "pycache") if xdg else os.path.join("/tmp", f"pycache-{os.getuid()}")
+    try:
+        os.mkdir(base, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(base)
+    if st.st_uid != os.getuid() or st.st_mode & 0o077 or not os.path.isdir(base) or os.path.islink(base):
+        raise PermissionError(f"{base} is not a private directory of this user (owner {st.st_uid}, mode {oct(st.st_mode & 0o777)})")
+    return base
+
+
+def server_paths(environ):
+    """(socket, lock file, faults file) of the server for this environment."""
+    directory = runtime_dir(environ)
+    stem = os.path.join(directory, "s-" + server_fingerprint(environ))
+    return stem + ".sock", stem + ".lock", stem + ".faults"
+
+
+def record_fault(environ, kind, message):
+    """Leave a note for the server's statistics: the client ran uncached."""
+    try:
+        _sock, _lock, faults = server_paths(environ)
+        line = f"{kind}\t{message}".replace("\n", " ")[:2000] + "\n"
+        fd = os.open(faults, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8", "surrogateescape"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+# --- frames on a socket -------------------------------------------------------
+
+
+def connect(path, timeout=CONNECT_TIMEOUT):
+    """A connected Unix socket to ``path``; raises OSError as connect() does."""
+    import _socket
+
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def silence_timeout(environ):
+    """Seconds without a sign of life after which the server counts as hung
+    (``PYCACHE_SERVER_TIMEOUT``; the server sends a keepalive every second)."""
+    try:
+        value = float(environ.get(names.SERVER_TIMEOUT) or SILENCE_TIMEOUT)
+    except ValueError:
+        return SILENCE_TIMEOUT
+    return value if 0 < value <= 86400 else SILENCE_TIMEOUT
+
+
+def read_frame(sock, timeout, max_size=protocol.MAX_FRAME, peer="server", expecting="reply"):
+    """The body of the next frame, skipping keepalive bytes before it.
+
+    ``timeout`` bounds each wait for a byte. Raises ConnectionError when
+    ``peer`` hangs up before a whole frame, ValueError on bytes that are no
+    frame or a frame longer than ``max_size``, TimeoutError on silence.
+    ``peer`` and ``expecting`` ("server", "reply") word the messages.
+    """
+    sock.settimeout(timeout)
+    buffer = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"{peer} closed the connection without a {expecting}")
+        buffer = (buffer + chunk).lstrip(protocol.KEEPALIVE)
+        if len(buffer) >= 8:
+            break
+    if buffer[:4] != protocol.MAGIC:
+        raise ValueError(f"unexpected bytes from {peer}: {buffer[:16]!r}")
+    size = int.from_bytes(buffer[4:8], "little")
+    if size > max_size:
+        raise ValueError(f"frame of {size} bytes from {peer} refused (limit {max_size})")
+    body = buffer[8:]
+    while len(body) < size:
+        chunk = sock.recv(min(1 << 20, size - len(body)))
+        if not chunk:
+            raise ConnectionError(f"{peer} closed the connection mid-{expecting} ({len(body)} of {size} bytes)")
+        body += chunk
+    return body[:size]
+
+
+def request(path, payload, timeout=None):
+    """Send one framed request to the server at ``path``; its reply's body.
+
+    ``timeout``: silence that counts as a hung server (default: the
+    ``PYCACHE_SERVER_TIMEOUT`` of this process's environment)."""
+    sock = connect(path)
+    try:
+        try:
+            sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it may have answered without reading (a refusal): read that
+        return read_frame(sock, silence_timeout(os.environ) if timeout is None else timeout)
+    finally:
+        sock.close()
+
+
+def control(environ, kind, timeout=5.0):
+    """Ask the server of ``environ``'s configuration a control question
+    ("ping", "status", "flush-stats", "stop"): the answer's text as bytes,
+    or None when no server answers. ``timeout`` bounds the connect; the
+    answer may take longer (a stop flushes uploads first), up to the larger
+    of ``timeout`` and the silence timeout."""
+    sock_path = server_paths(environ)[0]
+    try:
+        sock = connect(sock_path, timeout)
+    except OSError:
+        return None
+    try:
+        sock.sendall(protocol.encode_control(kind, server_fingerprint(environ)))
+        body = read_frame(sock, max(timeout, silence_timeout(environ)))
+        _status, _code, _outcome, out, _err, _exe = protocol.decode_reply(body)
+    finally:
+        sock.close()
+    return out
+
+
+# --- starting the server ------------------------------------------------------
+
+
+def start_server(environ, sock_path, lock_path):
+    """Start the server unless one is running; one starter at a time, so many
+    parallel first calls start exactly one server."""
+    import fcntl
+
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            connect(sock_path, 0.5).close()
+            return  # someone else started it while we waited
+        except OSError:
+            pass
+        devnull = os.devnull
+        # The server's own stderr (a start-up traceback) lands next to its socket.
+        errors = os.path.splitext(sock_path)[0] + ".stderr"
+        pid = os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-c", SERVER_BOOT],
+            dict(environ),
+            setsid=True,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 2, errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+            ],
+        )
+        import time
+
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                connect(sock_path, 0.5).close()
+                return
+            except OSError:
+                pass
+            exited = _exit_status(pid)
+            if exited is not None:  # it died (or found another server): stop waiting
+                try:
+                    connect(sock_path, 0.5).close()
+                    return
+                except OSError:
+                    raise ChildProcessError(f"server exited at start-up ({exited}): {_last_line(errors)}") from None
+            time.sleep(0.005)
+        raise TimeoutError(f"server did not start within {SERVER_START_TIMEOUT:.0f} s")
+    finally:
+        os.close(fd)
+
+
+def _exit_status(pid):
+    """None while the child runs, else how it ended."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # SIGCHLD ignored: already reaped
+        return "status unknown"
+    return f"status {os.waitstatus_to_exitcode(status)}" if done else None
+
+
+def _last_line(path):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read()[-4096:].decode("utf-8", "replace").strip().splitlines()
+    except OSError as exc:
+        return f"(no output: {exc.strerror})"
+    return lines[-1] if lines else f"(nothing written to {path})"

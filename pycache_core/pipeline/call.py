@@ -1,0 +1,133 @@
+"""One call's state as it goes through the pipeline, and the one guard
+around every plugin hook.
+
+`CompileRequest` is what the client saw, `CompileReply` what it must do.
+`Call` holds what each stage found so far -- the compiler and family, the
+parsed invocation, the key components, the compile's result -- so that the
+next stage, `pycache explain` and a fault handler all read the same record.
+`NoCache` is the one internal signal for "stop caching this call": `guard`
+turns a plugin's exception into it, and nothing else is raised past
+`pycache_core.pipeline.compile.compile_request`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ..api import (
+    CompileResult,
+    CompilerFamily,
+    Dependencies,
+    Invocation,
+    KeyComponent,
+    ParsedInvocation,
+)
+from ..context import CallContext
+from ..errors import ProbeError
+from ..paths import Relocator
+from ..stats import StatsDelta
+
+log = logging.getLogger("pycache")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompileRequest:
+    """A wrapped call as the client saw it. ``argv[0]`` is the compiler as
+    typed (a name to look up on PATH, or a path)."""
+
+    argv: tuple[str, ...]
+    cwd: str
+    env: Mapping[str, str]
+    stderr_is_tty: bool = False
+    client_executable: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompileReply:
+    """What the client must do: print and exit, or exec the compiler itself.
+
+    ``execute``: the resolved compiler, when the call is not served by the
+    cache and must run in the caller's own process (it keeps the caller's
+    stdin, terminal and signals); ``outcome`` names what happened, for logs
+    and tests ("hit", "miss", "not-cacheable", ...).
+    """
+
+    exit_code: int = 0
+    stdout: bytes = b""
+    stderr: bytes = b""
+    execute: str | None = None
+    outcome: str = ""
+
+
+@dataclass(slots=True)
+class Call:
+    """What the stages of one call found so far, filled in pipeline order.
+
+    A field stays at its default until its stage ran: ``compiler`` and
+    ``family`` (resolve), ``invocation`` and ``parsed`` (parse), ``relocator``,
+    ``context``, ``base`` and ``core`` (open), ``direct`` and
+    ``manifest_key`` (direct mode), ``deps``, ``extra`` and ``result_key``
+    (dependencies; ``result_key`` stays None while deferred to the compile),
+    ``compiled`` (the compiler ran).
+    """
+
+    request: CompileRequest
+    started: float = field(default_factory=time.monotonic)
+    delta: StatsDelta = field(default_factory=StatsDelta)
+    label: str = ""
+    compiler: str | None = None
+    family: CompilerFamily | None = None
+    invocation: Invocation | None = None
+    parsed: ParsedInvocation | None = None
+    relocator: Relocator | None = None
+    context: CallContext | None = None
+    base: str | None = None
+    recache: bool = False
+    core: tuple[KeyComponent, ...] = ()
+    direct: tuple[KeyComponent, ...] | None = None
+    manifest_key: str | None = None
+    deps: Dependencies | None = None
+    extra: tuple[KeyComponent, ...] = ()
+    result_key: str | None = None
+    compiled: CompileResult | None = None
+
+    def key_components(self, reported: tuple[KeyComponent, ...] = ()) -> tuple[KeyComponent, ...]:
+        """The result key's components, in key order: the core's, the
+        dependencies', what a deferred compile ``reported``, every plugin's
+        extra ones."""
+        assert self.deps is not None
+        return self.core + tuple(self.deps.components) + reported + self.extra
+
+    # Typed access for stages that run after the one that fills the field.
+
+    @property
+    def ready(self) -> tuple[Invocation, ParsedInvocation, CallContext]:
+        assert self.invocation is not None and self.parsed is not None and self.context is not None
+        return self.invocation, self.parsed, self.context
+
+
+class NoCache(Exception):
+    """Internal: stop caching this call, count ``kind`` and run the compiler."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def guard(stage: str, fn: Callable[[], T]) -> T:
+    """Run a plugin hook; an exception in it makes the call uncached
+    (counted as ``plugin:<stage>``, or ``probe`` for a `ProbeError`)."""
+    try:
+        return fn()
+    except ProbeError as exc:
+        raise NoCache("probe", f"{stage}: {exc}") from exc
+    except Exception as exc:
+        log.error("plugin hook failed in %s: %s\n%s", stage, exc, traceback.format_exc())
+        raise NoCache(f"plugin:{stage}", f"{type(exc).__name__}: {exc}") from exc

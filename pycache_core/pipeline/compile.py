@@ -1,0 +1,251 @@
+"""One compile through the cache, in the order a reader expects:
+
+    resolve -> parse -> open -> direct lookup -> dependencies -> key ->
+    lookup -> run -> collect -> store
+
+`compile_request` is the whole of it: the stages that name the call come
+from `stages` (shared with ``explain``), lookups and stores from
+`manifests`, `restore` and the engine's store, the compile from `run`.
+Every fault degrades to running the compiler: a plugin that raises, a probe
+that fails, a corrupt entry, a storage error -- each is counted with its
+cause and logged, and the build goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from typing import TYPE_CHECKING
+
+from .. import env as names
+from ..api import NotCacheable, NotCompilation, Outputs, ParsedInvocation
+from ..entry import ResultEntry, decode_result, encode_result
+from ..errors import EntryError, PluginError
+from ..keys import result_key as key_of
+from ..which import find_executable
+from . import journal, manifests, stages
+from .call import Call, CompileReply, CompileRequest, NoCache, guard
+from .restore import portable_bytes, read_artifact, restore, restore_bytes, strip_colour
+from .run import run_compiler
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+log = logging.getLogger("pycache")
+
+
+def compile_request(engine: Engine, request: CompileRequest) -> CompileReply:
+    """Serve one wrapped call; never raises, every call is counted once."""
+    call = Call(request=request)
+    call.delta.add("requests")
+    try:
+        reply = _compile(engine, call)
+    except NoCache as why:
+        call.delta.error(why.kind, str(why))
+        log.warning("[%s] running uncached: %s", call.label, why)
+        reply = _uncached(call)
+    except Exception as exc:  # never break the build because of the cache
+        kind = "plugin" if isinstance(exc, PluginError) else "internal"
+        call.delta.error(kind, f"{type(exc).__name__}: {exc}")
+        log.error("[%s] internal error, running uncached: %s\n%s", call.label, exc, traceback.format_exc())
+        reply = _uncached(call)
+    finally:
+        if call.family is not None:  # a delta is one call: its totals are its family's
+            call.delta.families[call.family.name] = dict(call.delta.totals)
+        engine.accounting.record(call.delta)
+    return reply
+
+
+def _compile(engine: Engine, call: Call) -> CompileReply:
+    request = call.request
+    stages.resolve(engine, call)
+    if call.compiler is None:
+        # Let the caller's own exec produce the usual "not found" error.
+        return CompileReply(execute=request.argv[0], outcome="not-found")
+    if call.family is None:
+        call.delta.add("unsupported")
+        return CompileReply(execute=call.compiler, outcome="unsupported")
+    parsed = stages.parse(engine, call)
+    if not isinstance(parsed, ParsedInvocation):
+        return _pass_through(call, parsed)
+    with stages.opened(engine, call):
+        return _cached_compile(engine, call)
+
+
+def _cached_compile(engine: Engine, call: Call) -> CompileReply:
+    invocation = call.invocation
+    assert invocation is not None
+    call.recache = names.is_true(invocation.env.get(names.RECACHE)) or engine.config.flag(names.RECACHE)
+
+    # 1. Direct mode: a manifest of earlier compiles of this exact call.
+    stop = stages.direct(engine, call)
+    if stop is not None:
+        return _pass_through(call, stop)
+    if call.manifest_key is not None and not call.recache:
+        found = manifests.match(engine, call)
+        if found is not None:
+            reply = _try_hit(engine, call, found, "direct_hits")
+            if reply is not None:
+                return reply
+
+    # 2. Discover dependencies (preprocessor, dep-info) and look up the result.
+    deps = stages.dependencies(engine, call)
+    if deps is None or isinstance(deps, NotCacheable):
+        return _pass_through(call, deps)
+    if call.result_key is None:  # deferred: the compile reports the rest of the key
+        return _miss(engine, call)
+    if not call.recache:
+        reply = _try_hit(engine, call, call.result_key, "preprocessor_hits")
+        if reply is not None:
+            if call.manifest_key is not None:
+                manifests.record(engine, call, None, call.result_key)
+            return reply
+
+    # 3. Miss: compile, collect, store.
+    journal.write(engine, call, call.key_components(), call.result_key)
+    return _miss(engine, call)
+
+
+def _try_hit(engine: Engine, call: Call, result_key: str, counter: str) -> CompileReply | None:
+    """Serve the entry under ``result_key``, or None to go on as a miss."""
+    invocation = call.invocation
+    assert invocation is not None
+    found = engine.store.get(result_key)
+    if found is None:
+        return None
+    data, tier = found
+    try:
+        entry = decode_result(data)
+    except EntryError as exc:
+        call.delta.error("corrupt-entry", f"{result_key} in {tier}: {exc}")
+        log.warning("[%s] corrupt entry %s in %s removed: %s", call.label, result_key, tier, exc)
+        engine.store.remove(result_key, tier)
+        return None
+    if entry.relocated and call.base is None:
+        # Stored relative to a base directory; this call has none to put back.
+        log.debug("[%s] entry %s is relocated but the call has no base directory", call.label, result_key)
+        return None
+    if not restore(entry, call):
+        return None
+    call.delta.add("hits")
+    call.delta.add(counter)
+    call.delta.add("seconds_saved", entry.compile_seconds)
+    call.delta.add("bytes_read", len(data))
+    call.delta.tier(tier, {"hits_served": 1})
+    log.info("[%s] hit (%s, %s) in %.1f ms", call.label, counter, tier, (time.monotonic() - call.started) * 1000)
+    base = call.base if entry.relocated else None
+    stdout = restore_bytes(entry.stdout, base)
+    stderr = restore_bytes(entry.stderr, base)
+    if entry.colour_diagnostics and not invocation.stderr_is_tty:
+        stderr = strip_colour(stderr)
+    return CompileReply(exit_code=entry.exit_code, stdout=stdout, stderr=stderr, outcome="hit")
+
+
+def _miss(engine: Engine, call: Call) -> CompileReply:
+    """Compile, then store the result. Without ``call.result_key``,
+    dependencies were deferred: the key is completed with what the compile
+    reported."""
+    invocation, parsed, context = call.ready
+    assert call.family is not None
+    started = time.time()
+    result = run_compiler(call)
+    call.compiled = result
+    stderr = result.stderr
+    if parsed.colour_diagnostics and not invocation.stderr_is_tty:
+        stderr = strip_colour(stderr)
+    reply = CompileReply(exit_code=result.exit_code, stdout=result.stdout, stderr=stderr, outcome="miss")
+    if result.exit_code != 0:
+        call.delta.add("compile_failed")
+        return CompileReply(exit_code=result.exit_code, stdout=result.stdout, stderr=stderr, outcome="compile-failed")
+    call.delta.add("misses")
+    call.delta.add("seconds_compiling", result.duration)
+
+    outputs = guard("outputs", lambda: engine.host.hooks.collect_outputs(invocation, parsed, result, context))
+    if isinstance(outputs, NotCacheable) or outputs is None:
+        reason = outputs.reason if outputs is not None else "no-outputs"
+        call.delta.reason("not_cacheable", reason)
+        context.log.info("compiled but not stored: %s", outputs.detail if outputs is not None else reason)
+        return reply
+    result_key = call.result_key
+    if result_key is None:
+        deferred = _deferred_key(engine, call, outputs, started)
+        if isinstance(deferred, NotCacheable):
+            call.delta.reason("not_cacheable", deferred.reason)
+            context.log.info("compiled but not stored: %s", deferred.detail)
+            return reply
+        result_key = call.result_key = deferred
+    try:
+        artifacts = tuple(read_artifact(a, invocation, call.base) for a in outputs.artifacts)
+    except OSError as exc:
+        call.delta.reason("not_cacheable", "output-unreadable")
+        context.log.warning("cannot read output %s: %s", exc.filename, exc.strerror)
+        return reply
+    entry = ResultEntry(
+        family=call.family.name,
+        exit_code=result.exit_code,
+        stdout=portable_bytes(result.stdout, call.base),
+        stderr=portable_bytes(result.stderr, call.base),
+        artifacts=artifacts,
+        compile_seconds=result.duration,
+        colour_diagnostics=parsed.colour_diagnostics,
+        relocated=call.base is not None,
+        created=time.time(),
+    )
+    data = encode_result(entry)
+    engine.store.put(result_key, data)
+    call.delta.add("bytes_written", len(data))
+    if call.manifest_key is not None:
+        manifests.record(engine, call, outputs, result_key)
+    context.log.info("miss: compiled in %.1f ms, stored %d bytes as %s", result.duration * 1000, len(data), result_key)
+    return reply
+
+
+def _deferred_key(engine: Engine, call: Call, outputs: Outputs, started: float) -> str | NotCacheable:
+    """The key of a compile whose dependencies it reported itself."""
+    invocation, _parsed, context = call.ready
+    reported = outputs.dependencies
+    if reported is None or not reported.manifest_ok:
+        return NotCacheable("dependencies-unreported", "the compile did not report its dependencies")
+    for path in reported.files:
+        try:
+            changed = os.stat(invocation.resolve(path)).st_mtime > started
+        except OSError:
+            return NotCacheable("input-vanished", f"{path} is gone after the compile")
+        if changed:
+            # Hashed after the compile: the object may hold the older content.
+            return NotCacheable("input-changed-during-compile", f"{path} changed while compiling")
+    components = call.key_components(tuple(reported.components))
+    result_key = key_of(components)
+    stages.log_key(context, result_key, components)
+    journal.write(engine, call, components, result_key)
+    return result_key
+
+
+def _pass_through(call: Call, outcome) -> CompileReply:
+    """The call is not cached: count why and let the client exec the compiler."""
+    assert call.compiler is not None
+    if isinstance(outcome, NotCompilation):
+        call.delta.add("not_compilation")
+        call.delta.reason("not_compilation", outcome.reason)
+        kind = "not-compilation"
+    else:
+        reason = outcome.reason if isinstance(outcome, NotCacheable) else "unparsed"
+        call.delta.add("not_cacheable")
+        call.delta.reason("not_cacheable", reason)
+        kind = "not-cacheable"
+    log.info("[%s] %s: %s", call.label, kind, getattr(outcome, "detail", "") or getattr(outcome, "reason", ""))
+    return CompileReply(execute=call.compiler, outcome=kind)
+
+
+def _uncached(call: Call) -> CompileReply:
+    """After a fault: hand back the compile's result if it already ran,
+    otherwise let the caller run the compiler itself."""
+    if call.compiled is not None:
+        return CompileReply(
+            exit_code=call.compiled.exit_code, stdout=call.compiled.stdout, stderr=call.compiled.stderr, outcome="error"
+        )
+    request = call.request
+    compiler = find_executable(request.argv[0], request.env, request.cwd, [request.client_executable])
+    return CompileReply(execute=compiler or request.argv[0], outcome="error")

@@ -1,0 +1,82 @@
+"""`Engine`: what one process keeps to serve compiles -- plugins, storage,
+file digests, compiler identities, statistics -- and its two doors,
+`compile` (`pycache_core.pipeline.compile`) and `explain`
+(`pycache_core.pipeline.explain`).
+
+Thread-safe: the server calls `compile` from many threads at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from .. import env as names
+from ..api import CompilerIdentity
+from ..config import Config
+from ..digests import FileDigests
+from ..plugins import PluginHost, build_host
+from ..stats import StatsDelta, StatsFile
+from ..storage.tiers import Tier, TieredStore
+from .accounting import StatsAccounting
+from .call import CompileReply, CompileRequest
+from .compile import compile_request
+from .explain import explain
+
+log = logging.getLogger("pycache")
+
+
+class IdentityMemo:
+    """Compiler identities by (family, path, stat of the path and its target):
+    a toolchain is probed again only when its executable changes."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple, CompilerIdentity] = {}
+        self._lock = threading.Lock()
+
+    def get(self, signature: tuple) -> CompilerIdentity | None:
+        with self._lock:
+            return self._known.get(signature)
+
+    def remember(self, signature: tuple, identity: CompilerIdentity) -> None:
+        with self._lock:
+            self._known[signature] = identity
+
+
+class Engine:
+    """Everything one process needs to serve compiles."""
+
+    def __init__(self, config: Config, host: PluginHost | None = None, store: TieredStore | None = None) -> None:
+        self.config = config
+        self.host = host or build_host(strict=config.flag(names.STRICT_PLUGINS))
+        self.digests = FileDigests()
+        self.identities = IdentityMemo()
+        self.stats = StatsFile(config.cache_dir)
+        self.store = store or self._build_store()
+        self.accounting = StatsAccounting(self.stats, self.store)
+        self.direct_mode = config.flag(names.DIRECT_MODE)
+        for error in self.host.load_errors:
+            log.error("plugin %s: %s", error.plugin, error.message)
+
+    def compile(self, request: CompileRequest) -> CompileReply:
+        """Serve one wrapped call (never raises; counted in the statistics)."""
+        return compile_request(self, request)
+
+    def explain(self, request: CompileRequest) -> dict:
+        """What the key of a call is made of and why it would miss (counts nothing)."""
+        return explain(self, request)
+
+    def _build_store(self) -> TieredStore:
+        tiers = []
+        for kind in self.host.storage_types:
+            try:
+                backend = kind.create(self.config)
+            except Exception as exc:
+                log.error("storage backend %s could not be created: %s", kind.name, exc)
+                delta = StatsDelta()
+                delta.error(f"storage:{kind.name}", f"cannot create backend {kind.name}: {exc}")
+                self.stats.merge(delta)
+                continue
+            if backend is not None:
+                tiers.append(Tier(backend=backend, shared=kind.shared))
+        return TieredStore.from_config(tiers, self.config)
