@@ -1,4 +1,9 @@
-"""gcc/clang command lines: the option table and the parser.
+"""gcc/clang command lines: the parser, and the policy behind it.
+
+The option table is `pycache_cfamily.gnu_options.GNU_OPTIONS` (facts about
+the GNU driver, shared with nvcc and msvc); this module decides what each
+`GnuKind` means for a cached gcc/clang compile, one handler per kind,
+checked at import to cover them all (`exhaustive_handlers`).
 
 `parse` turns one call into a `ParsedInvocation` (with a `GccCall` as its
 private state for the later hooks), a `NotCacheable` or a `NotCompilation`.
@@ -24,420 +29,32 @@ that an option cannot change the result is how caches serve wrong objects.
 from __future__ import annotations
 
 import os
-import re
 import stat
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from pycache_cfamily import reasons as R
+from pycache_cfamily.environment import GNU_COMPILER_ENV, GNU_DEPENDENCY_ENV
+from pycache_cfamily.gnu_options import CODEGEN_ONLY_XCLANG, GNU_OPTIONS, GnuKind, debug_option_enables
+from pycache_cfamily.languages import is_cxx_driver, source_language
+from pycache_cfamily.naming import default_dependency_path, default_object_path, replace_suffix
+from pycache_cfamily.options import ParsedArg, exhaustive_handlers
+from pycache_cfamily.responsefiles import ResponseFileError, expand_response_files
 from pycache_core.api import Invocation, NotCacheable, NotCompilation, OutputSlot, ParsedInvocation, ParseOutcome
-from pycache_core.cmdline import (
-    ArgForm,
-    Category,
-    OptionSpec,
-    OptionTable,
-    ParsedArg,
-    ResponseFileError,
-    expand_response_files,
-)
 
-F = ArgForm
-C = Category
+K = GnuKind
 
+#: The table this plugin parses with.
+OPTIONS = GNU_OPTIONS
 
-def _refuse(spelling: str, form: ArgForm, reason: str, **kw) -> OptionSpec:
-    return OptionSpec(spelling, form, C.REFUSED, tag=reason, **kw)
+#: Variables a gcc or clang compile reads (each its own key component).
+COMPILER_ENV = GNU_COMPILER_ENV
 
-
-def _cg(spelling: str, form: ArgForm = F.FLAG, **kw) -> OptionSpec:
-    return OptionSpec(spelling, form, C.CODEGEN, **kw)
-
-
-def _pp(spelling: str, form: ArgForm = F.JOINED_OR_SEPARATE, **kw) -> OptionSpec:
-    return OptionSpec(spelling, form, C.PREPROCESSOR, **kw)
-
-
-def _link(spelling: str, form: ArgForm = F.FLAG, **kw) -> OptionSpec:
-    return OptionSpec(spelling, form, C.LINK, **kw)
-
-
-# Not-cacheable / not-compilation reasons (stable identifiers, counted in stats).
-R_VERSION = "version-probe"
-R_INFO = "info-query"
-R_DRY_RUN = "dry-run"
-R_PREPROCESS = "preprocess-only"
-R_NO_INPUT = "no-input"
-R_LINKING = "linking"
-R_ASSEMBLY = "assembly-output"
-R_MULTIPLE = "multiple-sources"
-R_STDIN = "stdin-input"
-R_STDOUT = "output-to-stdout"
-R_SAVE_TEMPS = "save-temps"
-R_PCH = "pch-creation"
-R_MODULES = "modules"
-R_SYNTAX = "syntax-only"
-R_UNKNOWN = "unknown-option"
-R_XCLANG = "unsupported-xclang"
-R_PROFILE = "profile-use"
-R_EXTRA_OUTPUT = "extra-output"
-R_TOOLCHAIN = "toolchain-override"
-R_PLUGIN = "compiler-plugin"
-R_UNSUPPORTED = "unsupported-option"
-R_VERBOSE = "verbose"
-R_LANGUAGE = "unsupported-language"
-R_INPUT = "unsupported-input"
-R_PREPROCESSED = "preprocessed-input"
-R_WP = "unsupported-preprocessor-option"
-R_DEPS_ENV = "dependencies-env"
-R_MULTIPLE_OUTPUTS = "multiple-outputs"
-R_MULTIPLE_DEPFILES = "multiple-depfiles"
-R_ARCHES = "multiple-architectures"
-R_RESPONSE_FILE = "response-file"
-R_MISSING_VALUE = "missing-argument"
-R_OUTPUT_DEVICE = "output-not-a-file"
-
-OPTIONS = OptionTable(
-    [
-        # --- what kind of call ------------------------------------------------
-        OptionSpec("-c", F.FLAG, C.OUTPUT, tag="compile"),
-        OptionSpec("-o", F.JOINED_OR_SEPARATE, C.OUTPUT, path=True, tag="output"),
-        OptionSpec("-x", F.JOINED_OR_SEPARATE, C.CODEGEN, tag="language"),
-        _refuse("-S", F.FLAG, R_ASSEMBLY),
-        _refuse("-E", F.FLAG, R_PREPROCESS),
-        _refuse("-M", F.FLAG, R_PREPROCESS),
-        _refuse("-MM", F.FLAG, R_PREPROCESS),
-        _refuse("--version", F.FLAG, R_VERSION),
-        _refuse("-dumpversion", F.FLAG, R_VERSION),
-        _refuse("-dumpfullversion", F.FLAG, R_VERSION),
-        _refuse("-dumpmachine", F.FLAG, R_VERSION),
-        _refuse("-dumpspecs", F.FLAG, R_INFO),
-        _refuse("--help", F.FLAG, R_INFO),
-        _refuse("--help", F.EQUALS, R_INFO),
-        _refuse("--target-help", F.FLAG, R_INFO),
-        _refuse("-print-", F.JOINED, R_INFO),
-        _refuse("--print-", F.JOINED, R_INFO),
-        _refuse("-###", F.FLAG, R_DRY_RUN),
-        OptionSpec("-v", F.FLAG, C.REFUSED, tag="verbose"),
-        OptionSpec("--verbose", F.FLAG, C.REFUSED, tag="verbose"),
-        # --- dependency files --------------------------------------------------
-        OptionSpec("-MD", F.FLAG, C.DEPENDENCY, tag="MD"),
-        OptionSpec("-MMD", F.FLAG, C.DEPENDENCY, tag="MMD"),
-        OptionSpec("-MF", F.JOINED_OR_SEPARATE, C.DEPENDENCY, path=True, tag="MF"),
-        OptionSpec("-MT", F.JOINED_OR_SEPARATE, C.DEPENDENCY, tag="MT"),
-        OptionSpec("-MQ", F.JOINED_OR_SEPARATE, C.DEPENDENCY, tag="MQ"),
-        OptionSpec("-MP", F.FLAG, C.DEPENDENCY, tag="MP"),
-        OptionSpec("-MG", F.FLAG, C.DEPENDENCY, tag="MG"),
-        _refuse("-MJ", F.JOINED_OR_SEPARATE, R_EXTRA_OUTPUT),
-        OptionSpec("-Wp,", F.JOINED, C.PREPROCESSOR, tag="Wp"),
-        OptionSpec("-Xpreprocessor", F.SEPARATE, C.PREPROCESSOR, tag="Xpreprocessor"),
-        # --- preprocessor -------------------------------------------------------
-        _pp("-D"),
-        _pp("-U"),
-        _pp("-I", path=True),
-        _pp("-iquote", path=True),
-        _pp("-isystem", path=True),
-        _pp("-idirafter", path=True),
-        _pp("-iprefix", path=True),
-        _pp("-iwithprefix", path=True),
-        _pp("-iwithprefixbefore", path=True),
-        _pp("-iwithsysroot", path=True),
-        _pp("-isysroot", path=True),
-        _pp("-imultilib", path=True),
-        _pp("-imultiarch", F.SEPARATE),
-        _pp("-isystem-after", path=True),
-        _pp("-cxx-isystem", path=True),
-        _pp("-iframework", path=True),
-        _pp("-F", path=True),
-        _pp("--sysroot", F.EQUALS, path=True, separate_ok=True),
-        _pp("-include", path=True, tag="include"),
-        _pp("-imacros", path=True, tag="imacros"),
-        _pp("-include-pch", F.SEPARATE, path=True, tag="include-pch"),
-        _pp("-nostdinc", F.FLAG),
-        _pp("-nostdinc++", F.FLAG),
-        _pp("-nostdlibinc", F.FLAG),
-        _pp("-nobuiltininc", F.FLAG),
-        _pp("-undef", F.FLAG),
-        _pp("-trigraphs", F.FLAG),
-        _pp("-traditional", F.FLAG),
-        _pp("-traditional-cpp", F.FLAG),
-        _pp("-C", F.FLAG),
-        _pp("-CC", F.FLAG),
-        # -P only removes line markers from -E output: no effect on -c, and
-        # the key's preprocessor run needs the markers.
-        OptionSpec("-P", F.FLAG, C.IGNORED, tag="no-linemarkers"),
-        _refuse("-ivfsoverlay", F.JOINED_OR_SEPARATE, R_UNSUPPORTED),
-        # --- code generation and diagnostics: the generic families -----------
-        _cg("-O", F.JOINED),
-        _cg("-W", F.JOINED),
-        _cg("-f", F.JOINED),
-        _cg("-m", F.JOINED),
-        _cg("-g", F.JOINED, tag="debug"),
-        _cg("-std", F.EQUALS),
-        _cg("--std", F.EQUALS),
-        _cg("-stdlib", F.EQUALS),
-        _cg("-Q", F.JOINED),
-        _cg("-ansi"),
-        _cg("-pedantic"),
-        _cg("-pedantic-errors"),
-        _cg("-w"),
-        _cg("-H"),
-        _cg("-p"),
-        _cg("-pg"),
-        _cg("-pthread"),
-        _cg("-time"),
-        _cg("-emit-llvm"),
-        _cg("-integrated-as"),
-        _cg("-no-integrated-as"),
-        _cg("-no-canonical-prefixes"),
-        _cg("--param", F.EQUALS, separate_ok=True),
-        _cg("-target", F.SEPARATE),
-        _cg("--target", F.EQUALS, separate_ok=True),
-        _cg("-arch", F.SEPARATE, tag="arch"),
-        _cg("--driver-mode", F.EQUALS, tag="driver-mode"),
-        _cg("-mllvm", F.SEPARATE),
-        _cg("-Xclang", F.SEPARATE, tag="Xclang"),
-        _cg("-Wa,", F.JOINED, path=True, tag="assembler"),
-        _cg("-Xassembler", F.SEPARATE, path=True, tag="assembler"),
-        _cg("--gcc-toolchain", F.EQUALS, path=True, separate_ok=True),
-        _cg("-gcc-toolchain", F.SEPARATE, path=True),
-        _cg("--gcc-install-dir", F.EQUALS, path=True),
-        # diagnostics colour: replaced by the forced colour when not explicit
-        _cg("-fdiagnostics-color", tag="colour"),
-        _cg("-fdiagnostics-color", F.EQUALS, tag="colour"),
-        _cg("-fno-diagnostics-color", tag="colour"),
-        _cg("-fcolor-diagnostics", tag="colour"),
-        _cg("-fno-color-diagnostics", tag="colour"),
-        # paths inside code generation options
-        _cg("-fdebug-prefix-map", F.EQUALS, path=True, tag="prefix-map"),
-        _cg("-ffile-prefix-map", F.EQUALS, path=True, tag="prefix-map"),
-        _cg("-fmacro-prefix-map", F.EQUALS, path=True),
-        _cg("-fcoverage-prefix-map", F.EQUALS, path=True),
-        _cg("-fprofile-prefix-map", F.EQUALS, path=True),
-        _cg("-fprofile-prefix-path", F.EQUALS, path=True),
-        _cg("-fdebug-compilation-dir", F.EQUALS, path=True, separate_ok=True, tag="compilation-dir"),
-        _cg("-ffile-compilation-dir", F.EQUALS, path=True, tag="compilation-dir"),
-        _cg("-fcoverage-compilation-dir", F.EQUALS, path=True),
-        _cg("-fcrash-diagnostics-dir", F.EQUALS, path=True),
-        _cg("-fprofile-dir", F.EQUALS, path=True),
-        _cg("-fprofile-instr-generate", F.EQUALS, path=True),
-        _cg("-fcs-profile-generate", F.EQUALS, path=True),
-        _cg("-fprofile-generate", tag="profile-arcs"),
-        _cg("-fprofile-generate", F.EQUALS, path=True, tag="profile-arcs"),
-        _cg("-fcoverage-mapping", tag="cwd-sensitive"),
-        # coverage notes (.gcno) and arc profiling
-        _cg("--coverage", tag="coverage"),
-        _cg("-coverage", tag="coverage"),
-        _cg("-ftest-coverage", tag="test-coverage"),
-        _cg("-fno-test-coverage", tag="no-test-coverage"),
-        _cg("-fprofile-arcs", tag="profile-arcs"),
-        _cg("-fno-profile-arcs", tag="no-profile-arcs"),
-        _refuse("-fprofile-note", F.EQUALS, R_UNSUPPORTED),
-        # inputs beyond the source whose content changes the result
-        _cg("-fprofile-use", tag="profile-use"),
-        _cg("-fprofile-use", F.EQUALS, path=True, tag="profile-use"),
-        _cg("-fauto-profile", tag="profile-use"),
-        _cg("-fauto-profile", F.EQUALS, path=True, tag="profile-use"),
-        _cg("-fbranch-probabilities", tag="profile-use"),
-        _cg("-fprofile-instr-use", F.EQUALS, path=True, tag="profile-use"),
-        _cg("-fprofile-sample-use", F.EQUALS, path=True, tag="profile-use"),
-        _cg("-fprofile-remapping-file", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fprofile-list", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fsanitize-blacklist", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fsanitize-ignorelist", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fsanitize-system-ignorelist", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fsanitize-coverage-allowlist", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fsanitize-coverage-ignorelist", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fsanitize-coverage-whitelist", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fsanitize-coverage-blacklist", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fxray-always-instrument", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fxray-never-instrument", F.EQUALS, path=True, tag="input-file"),
-        _cg("-fxray-attr-list", F.EQUALS, path=True, tag="input-file"),
-        # objects that embed the whole command line (clang records -I, -D, -o)
-        _cg("-frecord-command-line", tag="record-command-line"),
-        _cg("-frecord-gcc-switches", tag="record-command-line"),
-        # PCH use
-        _cg("-fpch-preprocess", tag="pch-preprocess"),
-        # --- refused -f options -----------------------------------------------
-        _refuse("-fsyntax-only", F.FLAG, R_SYNTAX),
-        _refuse("-fmodule", F.JOINED, R_MODULES),  # -fmodules, -fmodules-ts, -fmodule-file=...
-        _refuse("-fcxx-modules", F.FLAG, R_MODULES),
-        _refuse("-fimplicit-module", F.JOINED, R_MODULES),
-        _refuse("-fprebuilt-module", F.JOINED, R_MODULES),
-        _refuse("-fprebuilt-implicit-modules", F.FLAG, R_MODULES),
-        _refuse("-fbuiltin-module-map", F.FLAG, R_MODULES),
-        _refuse("--precompile", F.FLAG, R_MODULES),
-        _refuse("-fdump-", F.JOINED, R_EXTRA_OUTPUT),
-        _cg("-fdump-noaddr"),
-        _cg("-fdump-unnumbered"),
-        _cg("-fdump-unnumbered-links"),
-        _cg("-fdump-passes"),
-        _refuse("-fstack-usage", F.FLAG, R_EXTRA_OUTPUT),
-        _refuse("-fcallgraph-info", F.JOINED, R_EXTRA_OUTPUT),
-        _refuse("-aux-info", F.JOINED_OR_SEPARATE, R_EXTRA_OUTPUT),
-        _cg("-fopt-info", F.JOINED, tag="opt-info"),
-        _refuse("-fsave-optimization-record", F.JOINED, R_EXTRA_OUTPUT),
-        _refuse("-foptimization-record-file", F.EQUALS, R_EXTRA_OUTPUT),
-        _refuse("-ftime-trace", F.JOINED, R_EXTRA_OUTPUT),
-        _refuse("-fproc-stat-report", F.JOINED, R_EXTRA_OUTPUT),
-        _refuse("-index-store-path", F.SEPARATE, R_EXTRA_OUTPUT),
-        _refuse("-fltrans-output-list", F.EQUALS, R_EXTRA_OUTPUT),
-        _refuse("-fcompare-debug", F.JOINED, R_UNSUPPORTED),
-        _refuse("-fpreprocessed", F.FLAG, R_PREPROCESSED),
-        _refuse("-fplugin", F.EQUALS, R_PLUGIN),
-        _refuse("-fpass-plugin", F.EQUALS, R_PLUGIN),
-        _refuse("-save-temps", F.FLAG, R_SAVE_TEMPS),
-        _refuse("-save-temps", F.EQUALS, R_SAVE_TEMPS),
-        _refuse("--save-temps", F.FLAG, R_SAVE_TEMPS),
-        _refuse("-save-stats", F.JOINED, R_EXTRA_OUTPUT),
-        # -dumpbase & co. rename auxiliary outputs (.dwo, .gcno); -d<letters>
-        # are dumps or -E modifiers.
-        _refuse("-dumpbase", F.SEPARATE, R_UNSUPPORTED),
-        _refuse("-dumpbase-ext", F.SEPARATE, R_UNSUPPORTED),
-        _refuse("-dumpdir", F.SEPARATE, R_UNSUPPORTED),
-        _refuse("-d", F.JOINED, R_UNSUPPORTED),
-        # a different toolchain than the one probed
-        _refuse("-B", F.JOINED_OR_SEPARATE, R_TOOLCHAIN),
-        _refuse("-specs", F.EQUALS, R_TOOLCHAIN, separate_ok=True),
-        _refuse("-wrapper", F.SEPARATE, R_TOOLCHAIN),
-        _refuse("-resource-dir", F.EQUALS, R_TOOLCHAIN, separate_ok=True),
-        _refuse("-ccc-", F.JOINED, R_TOOLCHAIN),
-        _refuse("-Xarch_", F.JOINED, R_UNSUPPORTED),
-        _refuse("-Xcuda-", F.JOINED, R_UNSUPPORTED),
-        _refuse("-Xopenmp-target", F.JOINED, R_UNSUPPORTED),
-        _refuse("-Xanalyzer", F.SEPARATE, R_UNSUPPORTED),
-        # --- linking (unused with -c, but both compilers warn about some) -----
-        _link("-l", F.JOINED_OR_SEPARATE),
-        _link("-L", F.JOINED_OR_SEPARATE, path=True),
-        _link("-Wl,", F.JOINED, path=True),
-        _link("-Xlinker", F.SEPARATE, path=True),
-        _link("-u", F.JOINED_OR_SEPARATE),
-        _link("-T", F.JOINED_OR_SEPARATE, path=True),
-        _link("-z", F.SEPARATE),
-        _link("-shared"),
-        _link("-static"),
-        _link("-static-pie"),
-        _link("-static-libgcc"),
-        _link("-static-libstdc++"),
-        _link("-shared-libgcc"),
-        _link("-rdynamic"),
-        _link("-pie"),
-        _link("-no-pie"),
-        _link("-s"),
-        _link("-symbolic"),
-        _link("-nostdlib"),
-        _link("-nostdlib++"),
-        _link("-nodefaultlibs"),
-        _link("-nostartfiles"),
-        _link("-nolibc"),
-        _link("-rtlib", F.EQUALS),
-        _link("-unwindlib", F.EQUALS),
-        OptionSpec("-pipe", F.FLAG, C.IGNORED),
-    ]
-)
-
-#: -Xclang arguments known to change nothing but code generation; anything
-#: else passed straight to clang's cc1 could read or write files.
-XCLANG_ALLOWED = frozenset(
-    {
-        "-disable-O0-optnone",
-        "-disable-llvm-passes",
-        "-disable-llvm-optzns",
-        "-fno-pch-timestamp",
-        "-mconstructor-aliases",
-        "-mno-constructor-aliases",
-        "-fexperimental-strict-floating-point",
-    }
-)
-
-#: -g options that do not turn debug information on by themselves.
-DEBUG_MODIFIERS = frozenset(
-    {
-        "-gcolumn-info",
-        "-gstrict-dwarf",
-        "-grecord-gcc-switches",
-        "-grecord-command-line",
-        "-gpubnames",
-        "-ggnu-pubnames",
-        "-gdescribe-dies",
-        "-ginline-points",
-        "-gstatement-frontiers",
-        "-gvariable-location-views",
-        "-ginternal-reset-location-views",
-        "-gas-loc-support",
-        "-gas-locview-support",
-        "-gsimple-template-names",
-        "-gembed-source",
-        "-gsplit-dwarf",
-        "-gsplit-dwarf=split",
-        "-gsplit-dwarf=single",
-        "-gdwarf32",
-        "-gdwarf64",
-    }
-)
-
-SOURCE_LANGUAGES = {
-    ".c": "c",
-    ".cc": "c++",
-    ".cp": "c++",
-    ".cxx": "c++",
-    ".cpp": "c++",
-    ".CPP": "c++",
-    ".c++": "c++",
-    ".C": "c++",
-    ".m": "objective-c",
-    ".mm": "objective-c++",
-    ".M": "objective-c++",
-    ".S": "assembler-with-cpp",
-    ".sx": "assembler-with-cpp",
-}
-CACHEABLE_LANGUAGES = frozenset({"c", "c++", "objective-c", "objective-c++", "assembler-with-cpp"})
-HEADER_EXTENSIONS = frozenset({".h", ".hh", ".H", ".hp", ".hxx", ".hpp", ".HPP", ".h++", ".tcc", ".inl"})
-MODULE_EXTENSIONS = frozenset({".cppm", ".ccm", ".cxxm", ".c++m", ".ixx", ".mpp"})
-PREPROCESSED_EXTENSIONS = frozenset({".i", ".ii", ".mi", ".mii"})
-OTHER_LANGUAGE_EXTENSIONS = frozenset(
-    {".s", ".cu", ".cl", ".hip", ".f", ".for", ".ftn", ".f90", ".f95", ".f03", ".f08", ".F", ".F90",
-     ".ads", ".adb", ".d", ".go", ".rs", ".ll", ".bc"}
-)
-PCH_LANGUAGES = frozenset({"c-header", "c++-header", "objective-c-header", "objective-c++-header", "cuda-header"})
-MODULE_LANGUAGES = frozenset({"c++-module", "c++-system-header", "c++-user-header", "c++-header-unit-header"})
-PREPROCESSED_LANGUAGES = frozenset(
-    {"cpp-output", "c++-cpp-output", "objective-c-cpp-output", "objc-cpp-output", "objective-c++-cpp-output",
-     "objc++-cpp-output"}
-)
-
-#: Variables a gcc or clang compile reads. Each enters the key as its own
-#: component ("env:NAME") when set; never the whole environment.
-COMPILER_ENV = (
-    "CPATH",
-    "C_INCLUDE_PATH",
-    "CPLUS_INCLUDE_PATH",
-    "OBJC_INCLUDE_PATH",
-    "OBJCPLUS_INCLUDE_PATH",
-    "SOURCE_DATE_EPOCH",
-    "GCC_EXEC_PREFIX",
-    "COMPILER_PATH",
-    "GCC_COMPARE_DEBUG",
-    "GCC_COLORS",
-    "GCC_URLS",
-    "TERM_URLS",
-    "GCC_EXTRA_DIAGNOSTIC_OUTPUT",
-    "COLUMNS",
-    "LANG",
-    "LANGUAGE",
-    "LC_ALL",
-    "LC_CTYPE",
-    "LC_MESSAGES",
-    "CCC_OVERRIDE_OPTIONS",
-    "SDKROOT",
-    "MACOSX_DEPLOYMENT_TARGET",
-)
-
-#: Variables that make the compiler write an extra dependency file, appending
-#: to it: an output a cache cannot reproduce.
-DEPENDENCY_ENV = ("DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES")
+#: Variables that make the compiler append to a dependency file of its own.
+DEPENDENCY_ENV = GNU_DEPENDENCY_ENV
 
 FORCED_COLOUR = "-fdiagnostics-color=always"
-
-_CXX_DRIVER = re.compile(r"\+\+(?:-[\d.]+)*$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -484,71 +101,340 @@ class GccCall:
     no_direct: str = ""
 
 
-def is_cxx_driver(*names: str) -> bool:
-    """g++, c++, clang++ and their versioned forms compile .c as C++."""
-    for name in names:
-        base = os.path.basename(name)
-        if base.lower().endswith(".exe"):
-            base = base[:-4]
-        if _CXX_DRIVER.search(base):
-            return True
-    return False
+@dataclass(slots=True)
+class _Walk:
+    """What the walk over one command line's options has gathered so far
+    (private to one `parse`; the handlers below fill it in)."""
+
+    cxx_driver: bool
+    explicit_lang: str | None = None
+    source: str | None = None
+    source_lang_option: str | None = None
+    trailing_language: list[str] = field(default_factory=list)
+    output: str | None = None
+    outputs_given: int = 0
+    dep_kind: str | None = None  # "-MD" / "-MMD"
+    dep_file: str | None = None
+    dep_targets: list[str] = field(default_factory=list)
+    wp_depfile: tuple[str, str] | None = None
+    key: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    path_args: list[str] = field(default_factory=list)
+    pp_args: list[str] = field(default_factory=list)
+    cpp_command: list[str] = field(default_factory=list)
+    input_files: list[str] = field(default_factory=list)
+    profile_uses: list[str] = field(default_factory=list)
+    include_files: list[str] = field(default_factory=list)
+    pch_files: list[str] = field(default_factory=list)
+    no_direct: str = ""
+    debug: bool = False
+    split_dwarf: bool = False
+    prefix_maps: list[str] = field(default_factory=list)
+    compilation_dir: bool = False
+    test_coverage: bool = False
+    profile_arcs: bool = False
+    cwd_sensitive: bool = False
+    record_command_line: bool = False
+    colour: str | None = None
+    arches: int = 0
 
 
-def replace_suffix(path: str, suffix: str) -> str:
-    """``out/x.o`` -> ``out/x.d``: gcc's rule (only the last suffix of the
-    file name, never a dot in a directory name)."""
-    head, tail = os.path.split(path)
-    stem, dot, _ = tail.rpartition(".")
-    name = (stem if dot and stem else tail) + suffix
-    return os.path.join(head, name) if head else name
+Refusal = NotCacheable | NotCompilation | None
 
 
-def _source_language(source: str, explicit: str | None, cxx_driver: bool) -> tuple[str | None, str]:
-    """(language, reason-if-not-cacheable) of an input."""
-    if explicit is not None:
-        lang = explicit
-        if lang in CACHEABLE_LANGUAGES:
-            return lang, ""
-        if lang in PCH_LANGUAGES:
-            return None, R_PCH
-        if lang in MODULE_LANGUAGES:
-            return None, R_MODULES
-        if lang in PREPROCESSED_LANGUAGES:
-            return None, R_PREPROCESSED
-        return None, R_LANGUAGE
-    suffix = PurePosixPath(source).suffix if "." in os.path.basename(source) else ""
-    if suffix in SOURCE_LANGUAGES:
-        lang = SOURCE_LANGUAGES[suffix]
-        if cxx_driver and lang == "c":
-            lang = "c++"
-        elif cxx_driver and lang == "objective-c":
-            lang = "objective-c++"
-        return lang, ""
-    if suffix in HEADER_EXTENSIONS:
-        return None, R_PCH
-    if suffix in MODULE_EXTENSIONS:
-        return None, R_MODULES
-    if suffix in PREPROCESSED_EXTENSIONS:
-        return None, R_PREPROCESSED
-    if suffix in OTHER_LANGUAGE_EXTENSIONS:
-        return None, R_LANGUAGE
-    return None, R_INPUT
+# --- what calls are no compilation, or not cacheable --------------------------------
 
 
-def _debug_option_enables(option: str) -> bool | None:
-    """True: turns debug info on; False: off (-g0); None: a modifier."""
-    if option == "-g0":
-        return False
-    if option in DEBUG_MODIFIERS or option.startswith(("-gz", "-gno-", "-gsplit-dwarf")):
+def _query(arg: ParsedArg) -> NotCompilation:
+    return NotCompilation(arg.spec.reason, f"{arg.tokens[0]} asks the compiler about itself")
+
+
+def _preprocess_only(arg: ParsedArg) -> NotCompilation:
+    return NotCompilation(arg.spec.reason, f"{arg.tokens[0]} only preprocesses")
+
+
+def _assembly_only(arg: ParsedArg) -> NotCacheable:
+    return NotCacheable(arg.spec.reason, "-S writes assembly, not an object")
+
+
+def _on_verbose(walk: _Walk, arg: ParsedArg) -> Refusal:
+    return NotCacheable(arg.spec.reason, f"{arg.tokens[0]} prints the compiler's commands")
+
+
+def _on_refused(walk: _Walk, arg: ParsedArg) -> Refusal:
+    return NotCacheable(arg.spec.reason, f"{arg.joined()} is not cacheable ({arg.spec.reason})")
+
+
+# --- the call itself ------------------------------------------------------------------
+
+
+def _on_compile(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.ignored.append("-c")
+    return None
+
+
+def _on_output(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.output = arg.value
+    walk.outputs_given += 1
+    walk.ignored.extend(arg.tokens)
+    return None
+
+
+def _on_language(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.explicit_lang = None if arg.value == "none" else arg.value
+    walk.cpp_command.extend(arg.tokens)
+    if walk.source is not None:
+        walk.trailing_language.extend(arg.tokens)
+    return None
+
+
+# --- dependency files -------------------------------------------------------------------
+
+
+def _on_depfile(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.dep_kind = arg.option
+    walk.key.append(arg.tokens[0])
+    return None
+
+
+def _on_depfile_name(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.dep_file = arg.value
+    walk.ignored.extend(arg.tokens)
+    return None
+
+
+def _on_depfile_target(walk: _Walk, arg: ParsedArg) -> Refusal:
+    # The target is text written into the dependency file; it may name a
+    # path under a base directory, so keep it portable.
+    walk.dep_targets.append(arg.option)
+    walk.path_args.extend((arg.option, arg.value or ""))
+    return None
+
+
+def _on_depfile_format(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.key.append(arg.tokens[0])
+    return None
+
+
+# --- the preprocessor ---------------------------------------------------------------------
+
+
+def _on_preprocessor(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.pp_args.extend(arg.tokens)
+    walk.cpp_command.extend(arg.tokens)
+    return None
+
+
+def _on_forced_include(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.include_files.append(arg.value or "")
+    return _on_preprocessor(walk, arg)
+
+
+def _on_macro_include(walk: _Walk, arg: ParsedArg) -> Refusal:
+    # Its macros count but neither it nor what it includes shows up in line
+    # markers: a manifest would miss it, and only the argument can tell a
+    # dependency file's list apart.
+    walk.no_direct = walk.no_direct or "-imacros files are not visible in the preprocessed output"
+    walk.path_args.extend(arg.tokens)
+    return _on_preprocessor(walk, arg)
+
+
+def _on_pch_include(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.pch_files.append(arg.value or "")
+    walk.no_direct = walk.no_direct or "precompiled header in use"
+    return _on_preprocessor(walk, arg)
+
+
+def _on_preprocessor_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
+    parts = arg.values()
+    if len(parts) == 2 and parts[0] in ("-MD", "-MMD") and parts[1]:
+        # The Linux kernel's -Wp,-MD,<file>: handled like -MD -MF <file>.
+        if walk.wp_depfile is not None:
+            return NotCacheable(R.MULTIPLE_DEPFILES, "several -Wp,-MD dependency files")
+        walk.wp_depfile = (parts[0][1:], parts[1])
+        walk.key.append(f"{arg.option}{parts[0]}")
+        walk.ignored.append(arg.tokens[0])
         return None
-    return True
+    given = " ".join(arg.tokens)
+    if any(p.startswith("-M") for p in parts):
+        return NotCacheable(
+            R.UNSUPPORTED_PREPROCESSOR_OPTION, f"{given}: dependency options passed to the preprocessor are not understood"
+        )
+    walk.no_direct = walk.no_direct or f"{given} is passed to the preprocessor unseen"
+    return _on_preprocessor(walk, arg)
 
 
-def _assembler_parts(arg: ParsedArg) -> list[str]:
-    if arg.option == "-Wa,":
-        return (arg.value or "").split(",")
-    return [arg.value or ""]
+def _on_line_markers_off(walk: _Walk, arg: ParsedArg) -> Refusal:
+    # Only -E output changes; the key's preprocessor run needs the markers.
+    walk.ignored.extend(arg.tokens)
+    return None
+
+
+def _on_ignored(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.ignored.extend(arg.tokens)
+    walk.cpp_command.extend(arg.tokens)
+    return None
+
+
+# --- code generation, diagnostics, linking ------------------------------------------------
+
+
+def _keyed(walk: _Walk, arg: ParsedArg) -> Refusal:
+    """In the key (through ``path_arguments`` when the value names a path)
+    and in the preprocessor run (it may define macros: -O2, -fPIC, -m*)."""
+    if arg.spec.path:
+        walk.path_args.extend(arg.tokens)
+    else:
+        walk.key.extend(arg.tokens)
+    walk.cpp_command.extend(arg.tokens)
+    return None
+
+
+def _keyed_after(update: Callable[[_Walk, ParsedArg], Refusal]) -> Callable[[_Walk, ParsedArg], Refusal]:
+    """A handler that notes what ``update`` records, then keys the option."""
+
+    def handler(walk: _Walk, arg: ParsedArg) -> Refusal:
+        refused = update(walk, arg)
+        return refused if refused is not None else _keyed(walk, arg)
+
+    return handler
+
+
+def _sets(**fields: bool) -> Callable[[_Walk, ParsedArg], Refusal]:
+    """A handler that records ``fields`` on the walk (-ftest-coverage: test_coverage=True)."""
+
+    def handler(walk: _Walk, arg: ParsedArg) -> Refusal:
+        for name, value in fields.items():
+            setattr(walk, name, value)
+        return None
+
+    return handler
+
+
+def _debug_info(walk: _Walk, arg: ParsedArg) -> Refusal:
+    option = arg.tokens[0]
+    enables = debug_option_enables(option)
+    if enables is not None:
+        walk.debug = enables
+    if option in ("-gsplit-dwarf", "-gsplit-dwarf=split"):
+        walk.split_dwarf = True
+    elif option in ("-gno-split-dwarf", "-gsplit-dwarf=single"):
+        walk.split_dwarf = False
+    if option == "-grecord-command-line" or option == "-grecord-gcc-switches":
+        walk.record_command_line = True
+    elif option in ("-gno-record-command-line", "-gno-record-gcc-switches"):
+        walk.record_command_line = False
+    return None
+
+
+def _arch(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.arches += 1
+    if walk.arches > 1:
+        return NotCacheable(R.MULTIPLE_ARCHITECTURES, "several -arch options build a universal object")
+    return None
+
+
+def _driver_mode(walk: _Walk, arg: ParsedArg) -> Refusal:
+    if arg.value not in ("gcc", "g++"):
+        return NotCacheable(R.UNSUPPORTED_OPTION, f"{arg.tokens[0]}: not the gcc command-line syntax")
+    walk.cxx_driver = arg.value == "g++"
+    return None
+
+
+def _frontend_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
+    if arg.value not in CODEGEN_ONLY_XCLANG:
+        return NotCacheable(R.UNSUPPORTED_XCLANG, f"-Xclang {arg.value} goes to clang's cc1 unchecked")
+    return None
+
+
+def _assembler_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
+    for part in arg.values():
+        if part.startswith(("-a", "--MD", "-MD", "--listing")):
+            return NotCacheable(R.EXTRA_OUTPUT, f"assembler option {part} writes another file")
+        if part.startswith(("-g", "--gdwarf", "--gen-debug", "--debug")):
+            walk.debug = True
+    return None
+
+
+def _on_diagnostics_colour(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.colour = _colour_mode(arg)
+    return None  # represented once, by the effective mode, after the walk
+
+
+def _debug_prefix_map(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.prefix_maps.append((arg.value or "").partition("=")[0])
+    return None
+
+
+def _profile_use(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.profile_uses.append(arg.joined())
+    return None
+
+
+def _input_file(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.input_files.append(arg.value or "")
+    return None
+
+
+def _on_pch_preprocess(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.no_direct = walk.no_direct or "-fpch-preprocess"
+    walk.key.append(arg.tokens[0])
+    return None  # changes only -E output, which the key's run must not get
+
+
+def _opt_info(walk: _Walk, arg: ParsedArg) -> Refusal:
+    if "=" in (arg.value or ""):
+        return NotCacheable(R.EXTRA_OUTPUT, f"{arg.tokens[0]} writes a file")
+    return None
+
+
+#: One handler per kind of GNU_OPTIONS; checked complete at import.
+_HANDLERS = exhaustive_handlers(
+    OPTIONS,
+    {
+        # QUERY and PREPROCESS_ONLY decide before the walk; kept for completeness.
+        K.QUERY: lambda walk, arg: _query(arg),
+        K.PREPROCESS_ONLY: lambda walk, arg: _preprocess_only(arg),
+        K.ASSEMBLY_ONLY: lambda walk, arg: _assembly_only(arg),
+        K.VERBOSE: _on_verbose,
+        K.REFUSED: _on_refused,
+        K.COMPILE: _on_compile,
+        K.OUTPUT: _on_output,
+        K.LANGUAGE: _on_language,
+        K.DEPFILE: _on_depfile,
+        K.DEPFILE_NAME: _on_depfile_name,
+        K.DEPFILE_TARGET: _on_depfile_target,
+        K.DEPFILE_FORMAT: _on_depfile_format,
+        K.PREPROCESSOR: _on_preprocessor,
+        K.FORCED_INCLUDE: _on_forced_include,
+        K.MACRO_INCLUDE: _on_macro_include,
+        K.PCH_INCLUDE: _on_pch_include,
+        K.PREPROCESSOR_FORWARD: _on_preprocessor_forward,
+        K.LINE_MARKERS_OFF: _on_line_markers_off,
+        K.IGNORED: _on_ignored,
+        K.CODEGEN: _keyed,
+        K.LINK: _keyed,
+        K.DEBUG_INFO: _keyed_after(_debug_info),
+        K.ARCH: _keyed_after(_arch),
+        K.DRIVER_MODE: _keyed_after(_driver_mode),
+        K.FRONTEND_FORWARD: _keyed_after(_frontend_forward),
+        K.ASSEMBLER_FORWARD: _keyed_after(_assembler_forward),
+        K.DIAGNOSTICS_COLOUR: _on_diagnostics_colour,
+        K.DEBUG_PREFIX_MAP: _keyed_after(_debug_prefix_map),
+        K.COMPILATION_DIR: _keyed_after(_sets(compilation_dir=True)),
+        K.COVERAGE: _keyed_after(_sets(test_coverage=True, profile_arcs=True)),
+        K.TEST_COVERAGE: _keyed_after(_sets(test_coverage=True)),
+        K.TEST_COVERAGE_OFF: _keyed_after(_sets(test_coverage=False)),
+        K.PROFILE_ARCS: _keyed_after(_sets(profile_arcs=True)),
+        K.PROFILE_ARCS_OFF: _keyed_after(_sets(profile_arcs=False)),
+        K.CWD_SENSITIVE: _keyed_after(_sets(cwd_sensitive=True)),
+        K.PROFILE_USE: _keyed_after(_profile_use),
+        K.INPUT_FILE: _keyed_after(_input_file),
+        K.RECORD_COMMAND_LINE: _keyed_after(_sets(record_command_line=True)),
+        K.PCH_PREPROCESS: _on_pch_preprocess,
+        K.OPT_INFO: _keyed_after(_opt_info),
+    },
+)
 
 
 def parse(invocation: Invocation) -> ParseOutcome:
@@ -556,315 +442,141 @@ def parse(invocation: Invocation) -> ParseOutcome:
     try:
         expanded = expand_response_files(invocation.arguments, style="gnu", cwd=invocation.cwd)
     except ResponseFileError as exc:
-        return NotCacheable(R_RESPONSE_FILE, str(exc))
+        return NotCacheable(R.RESPONSE_FILE, str(exc))
     arguments = expanded.arguments
     parsed = OPTIONS.parse(arguments)
-    cxx_driver = is_cxx_driver(invocation.invoked_as, str(invocation.compiler))
 
     # 1. Calls that are no compilation at all win over everything else.
     inputs = [a for a in parsed if a.is_input]
     for arg in parsed:
-        if arg.spec is not None and arg.spec.tag in (R_VERSION, R_INFO, R_DRY_RUN):
-            return NotCompilation(arg.spec.tag, f"{arg.tokens[0]} asks the compiler about itself")
-        if arg.spec is not None and arg.spec.tag == "verbose" and not inputs:
-            return NotCompilation(R_VERSION, f"{arg.tokens[0]} without inputs prints the compiler's version")
+        if arg.kind is K.QUERY:
+            return _query(arg)
+        if arg.kind is K.VERBOSE and not inputs:
+            return NotCompilation(R.VERSION_PROBE, f"{arg.tokens[0]} without inputs prints the compiler's version")
     for arg in parsed:
-        if arg.spec is not None and arg.spec.tag == R_PREPROCESS:
-            return NotCompilation(R_PREPROCESS, f"{arg.tokens[0]} only preprocesses")
-    if not any(a.option == "-c" for a in parsed):
-        if any(a.option == "-S" for a in parsed):
-            return NotCacheable(R_ASSEMBLY, "-S writes assembly, not an object")
+        if arg.kind is K.PREPROCESS_ONLY:
+            return _preprocess_only(arg)
+    if not any(a.kind is K.COMPILE for a in parsed):
+        assembly = next((a for a in parsed if a.kind is K.ASSEMBLY_ONLY), None)
+        if assembly is not None:
+            return _assembly_only(assembly)
         if not inputs:
-            return NotCompilation(R_NO_INPUT, "no input file")
-        return NotCacheable(R_LINKING, "no -c: the call links")
+            return NotCompilation(R.NO_INPUT, "no input file")
+        return NotCacheable(R.LINKING, "no -c: the call links")
 
     # 2. Walk the options in order.
-    explicit_lang: str | None = None
-    source: str | None = None
-    source_lang_option: str | None = None
-    trailing_language: list[str] = []
-    output: str | None = None
-    outputs_given = 0
-    dep_kind: str | None = None  # "MD" / "MMD"
-    dep_file: str | None = None
-    dep_targets: list[str] = []
-    wp_depfile: tuple[str, str] | None = None
-    key: list[str] = []
-    ignored: list[str] = []
-    path_args: list[str] = []
-    pp_args: list[str] = []
-    cpp_command: list[str] = []
-    input_files: list[str] = []
-    profile_uses: list[str] = []
-    include_files: list[str] = []
-    pch_files: list[str] = []
-    no_direct = ""
-    debug = False
-    split_dwarf = False
-    prefix_maps: list[str] = []
-    compilation_dir = False
-    test_coverage = False
-    profile_arcs = False
-    cwd_sensitive = False
-    record_command_line = False
-    colour: str | None = None
-    arches = 0
-
+    walk = _Walk(cxx_driver=is_cxx_driver(invocation.invoked_as, str(invocation.compiler)))
     for arg in parsed:
-        spec = arg.spec
         if arg.is_input:
-            if source is not None:
-                return NotCacheable(R_MULTIPLE, f"several inputs: {source} and {arg.tokens[0]}")
-            source = arg.tokens[0]
-            source_lang_option = explicit_lang
-            cpp_command.append(source)
+            if walk.source is not None:
+                return NotCacheable(R.MULTIPLE_SOURCES, f"several inputs: {walk.source} and {arg.tokens[0]}")
+            walk.source = arg.tokens[0]
+            walk.source_lang_option = walk.explicit_lang
+            walk.cpp_command.append(walk.source)
             continue
-        if spec is None:
-            return NotCacheable(R_UNKNOWN, f"unknown option {arg.tokens[0]}: it might change the result")
+        if arg.spec is None:
+            return NotCacheable(R.UNKNOWN_OPTION, f"unknown option {arg.tokens[0]}: it might change the result")
         if arg.missing_value:
-            return NotCacheable(R_MISSING_VALUE, f"{arg.tokens[0]} needs an argument")
-        tag = spec.tag
-        if spec.category == C.REFUSED:
-            if tag == "verbose":
-                return NotCacheable(R_VERBOSE, f"{arg.tokens[0]} prints the compiler's commands")
-            if tag == R_ASSEMBLY:
-                return NotCacheable(R_ASSEMBLY, "-S writes assembly, not an object")
-            return NotCacheable(tag, f"{arg.joined()} is not cacheable ({tag})")
+            return NotCacheable(R.MISSING_ARGUMENT, f"{arg.tokens[0]} needs an argument")
+        refused = _HANDLERS[arg.spec.kind](walk, arg)
+        if refused is not None:
+            return refused
+    return _finish(invocation, walk, arguments)
 
-        if tag == "compile":
-            ignored.append("-c")
-            continue
-        if tag == "output":
-            output = arg.value
-            outputs_given += 1
-            ignored.extend(arg.tokens)
-            continue
-        if tag == "language":
-            explicit_lang = None if arg.value == "none" else arg.value
-            cpp_command.extend(arg.tokens)
-            if source is not None:
-                trailing_language.extend(arg.tokens)
-            continue
 
-        if spec.category == C.DEPENDENCY:
-            if tag in ("MD", "MMD"):
-                dep_kind = tag
-                key.append(arg.tokens[0])
-            elif tag == "MF":
-                dep_file = arg.value
-                ignored.extend(arg.tokens)
-            elif tag in ("MT", "MQ"):
-                # The target is text written into the dependency file; it
-                # may name a path under a base directory, so keep it portable.
-                dep_targets.append(f"-{tag}")
-                path_args.extend((f"-{tag}", arg.value or ""))
-            else:  # MP, MG
-                key.append(arg.tokens[0])
-            continue
-
-        if tag == "Wp":
-            parts = (arg.value or "").split(",")
-            if len(parts) == 2 and parts[0] in ("-MD", "-MMD") and parts[1]:
-                # The Linux kernel's form: handled like -MD -MF <file>.
-                if wp_depfile is not None:
-                    return NotCacheable(R_MULTIPLE_DEPFILES, "several -Wp,-MD dependency files")
-                wp_depfile = (parts[0][1:], parts[1])
-                key.append(f"-Wp,{parts[0]}")
-                ignored.append(arg.tokens[0])
-                continue
-            if any(p.startswith("-M") for p in parts):
-                return NotCacheable(R_WP, f"{arg.tokens[0]}: dependency options inside -Wp are not understood")
-            no_direct = no_direct or f"{arg.tokens[0]} is passed to the preprocessor unseen"
-            pp_args.extend(arg.tokens)
-            cpp_command.extend(arg.tokens)
-            continue
-        if tag == "Xpreprocessor":
-            if (arg.value or "").startswith("-M"):
-                return NotCacheable(R_WP, f"-Xpreprocessor {arg.value}: dependency options are not understood")
-            no_direct = no_direct or f"-Xpreprocessor {arg.value} is passed to the preprocessor unseen"
-            pp_args.extend(arg.tokens)
-            cpp_command.extend(arg.tokens)
-            continue
-
-        if spec.category == C.PREPROCESSOR:
-            if tag == "include":
-                include_files.append(arg.value or "")
-            elif tag == "imacros":
-                # Its macros count but neither it nor what it includes shows
-                # up in line markers: a manifest would miss it, and only the
-                # argument can tell a dependency file's list apart.
-                no_direct = no_direct or "-imacros files are not visible in the preprocessed output"
-                path_args.extend(arg.tokens)
-            elif tag == "include-pch":
-                pch_files.append(arg.value or "")
-                no_direct = no_direct or "precompiled header in use"
-            pp_args.extend(arg.tokens)
-            cpp_command.extend(arg.tokens)
-            continue
-
-        if spec.category == C.IGNORED:
-            ignored.extend(arg.tokens)
-            if tag != "no-linemarkers":
-                cpp_command.extend(arg.tokens)
-            continue
-
-        # --- code generation, diagnostics, linking ---------------------------
-        if tag == "colour":
-            colour = _colour_mode(arg)
-            continue  # represented once, by the effective mode, below
-        if tag == "Xclang":
-            if arg.value not in XCLANG_ALLOWED:
-                return NotCacheable(R_XCLANG, f"-Xclang {arg.value} goes to clang's cc1 unchecked")
-        elif tag == "assembler":
-            for part in _assembler_parts(arg):
-                if part.startswith(("-a", "--MD", "-MD", "--listing")):
-                    return NotCacheable(R_EXTRA_OUTPUT, f"assembler option {part} writes another file")
-                if part.startswith(("-g", "--gdwarf", "--gen-debug", "--debug")):
-                    debug = True
-        elif tag == "debug":
-            option = arg.tokens[0]
-            enables = _debug_option_enables(option)
-            if enables is not None:
-                debug = enables
-            if option in ("-gsplit-dwarf", "-gsplit-dwarf=split"):
-                split_dwarf = True
-            elif option in ("-gno-split-dwarf", "-gsplit-dwarf=single"):
-                split_dwarf = False
-            if option == "-grecord-command-line" or option == "-grecord-gcc-switches":
-                record_command_line = True
-            elif option in ("-gno-record-command-line", "-gno-record-gcc-switches"):
-                record_command_line = False
-        elif tag == "prefix-map":
-            old = (arg.value or "").partition("=")[0]
-            prefix_maps.append(old)
-        elif tag == "compilation-dir":
-            compilation_dir = True
-        elif tag == "coverage":
-            test_coverage = profile_arcs = True
-        elif tag == "test-coverage":
-            test_coverage = True
-        elif tag == "no-test-coverage":
-            test_coverage = False
-        elif tag == "profile-arcs":
-            profile_arcs = True
-        elif tag == "no-profile-arcs":
-            profile_arcs = False
-        elif tag == "cwd-sensitive":
-            cwd_sensitive = True
-        elif tag == "profile-use":
-            profile_uses.append(arg.joined())
-        elif tag == "input-file":
-            input_files.append(arg.value or "")
-        elif tag == "record-command-line":
-            record_command_line = True
-        elif tag == "pch-preprocess":
-            no_direct = no_direct or "-fpch-preprocess"
-            key.append(arg.tokens[0])
-            continue  # changes only -E output, which the key's run must not get
-        elif tag == "opt-info" and "=" in (arg.value or ""):
-            return NotCacheable(R_EXTRA_OUTPUT, f"{arg.tokens[0]} writes a file")
-        elif tag == "arch":
-            arches += 1
-            if arches > 1:
-                return NotCacheable(R_ARCHES, "several -arch options build a universal object")
-        elif tag == "driver-mode":
-            if arg.value not in ("gcc", "g++"):
-                return NotCacheable(R_UNSUPPORTED, f"{arg.tokens[0]}: not the gcc command-line syntax")
-            cxx_driver = arg.value == "g++"
-
-        if spec.path:
-            path_args.extend(arg.tokens)
-        else:
-            key.extend(arg.tokens)
-        cpp_command.extend(arg.tokens)
+def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> ParseOutcome:
+    """The outcome, once every option is known."""
+    source, output = walk.source, walk.output
+    key = walk.key
 
     # 3. The one input, and what it is.
     if source is None:
-        return NotCompilation(R_NO_INPUT, "no input file")
+        return NotCompilation(R.NO_INPUT, "no input file")
     if source == "-":
-        return NotCacheable(R_STDIN, "the source is read from standard input")
-    language, why = _source_language(source, source_lang_option, cxx_driver)
+        return NotCacheable(R.STDIN_INPUT, "the source is read from standard input")
+    language, why = source_language(source, walk.source_lang_option, walk.cxx_driver)
     if language is None:
         return NotCacheable(why, f"input {source} is not a cacheable C-family source ({why})")
-    if outputs_given > 1:
-        return NotCacheable(R_MULTIPLE_OUTPUTS, "-o given more than once")
+    if walk.outputs_given > 1:
+        return NotCacheable(R.MULTIPLE_OUTPUTS, "-o given more than once")
     if output == "-":
-        return NotCacheable(R_STDOUT, "-o - writes the object to standard output")
+        return NotCacheable(R.OUTPUT_TO_STDOUT, "-o - writes the object to standard output")
     for name in DEPENDENCY_ENV:
         if invocation.env.get(name):
-            return NotCacheable(R_DEPS_ENV, f"{name} is set: the compiler appends dependencies to a file of its own")
-    if dep_kind is not None and wp_depfile is not None:
-        return NotCacheable(R_MULTIPLE_DEPFILES, "both -MD/-MMD and -Wp,-MD write dependency files")
-    if (dep_file is not None or dep_targets) and dep_kind is None and wp_depfile is None:
+            return NotCacheable(R.DEPENDENCIES_ENV, f"{name} is set: the compiler appends dependencies to a file of its own")
+    if walk.dep_kind is not None and walk.wp_depfile is not None:
+        return NotCacheable(R.MULTIPLE_DEPFILES, "both -MD/-MMD and -Wp,-MD write dependency files")
+    if (walk.dep_file is not None or walk.dep_targets) and walk.dep_kind is None and walk.wp_depfile is None:
         # -MF/-MT without -MD/-MMD: gcc rejects or ignores them; not worth a guess.
-        return NotCacheable(R_UNSUPPORTED, "-MF/-MT/-MQ without -MD or -MMD")
+        return NotCacheable(R.UNSUPPORTED_OPTION, "-MF/-MT/-MQ without -MD or -MMD")
 
-    object_path = output if output is not None else replace_suffix(os.path.basename(source), ".o")
-    key.extend(trailing_language)
+    object_path = output if output is not None else default_object_path(source)
+    key.extend(walk.trailing_language)
 
     depfile: DepFile | None = None
-    if dep_kind is not None:
-        path = dep_file if dep_file is not None else replace_suffix(object_path if output is not None else os.path.basename(source), ".d")
-        depfile = DepFile(path=path, explicit_target=bool(dep_targets))
-    elif wp_depfile is not None:
+    if walk.dep_kind is not None:
+        path = walk.dep_file if walk.dep_file is not None else default_dependency_path(output, source)
+        depfile = DepFile(path=path, explicit_target=bool(walk.dep_targets))
+    elif walk.wp_depfile is not None:
         # gcc names the target after the source here, clang after -o: the
         # object path is keyed either way.
-        depfile = DepFile(path=wp_depfile[1], explicit_target=False)
+        depfile = DepFile(path=walk.wp_depfile[1], explicit_target=False)
     for written in (object_path, depfile.path if depfile else None):
         why = _not_a_file(invocation, written)
         if why:
-            return NotCacheable(R_OUTPUT_DEVICE, why)
+            return NotCacheable(R.OUTPUT_NOT_A_FILE, why)
 
+    test_coverage = walk.test_coverage and language != "assembler-with-cpp"
     outputs: dict[str, OutputSlot] = {"object": OutputSlot(path=Path(object_path))}
     if depfile is not None:
         outputs["depfile"] = OutputSlot(path=Path(depfile.path))
-    if split_dwarf:
+    if walk.split_dwarf:
         # gcc writes a .dwo for -gsplit-dwarf alone, clang only with -g too:
         # the outputs hook decides by the toolchain when -g is absent.
-        outputs["dwo"] = OutputSlot(path=Path(replace_suffix(object_path, ".dwo")), required=debug)
-    if test_coverage and language != "assembler-with-cpp":
+        outputs["dwo"] = OutputSlot(path=Path(replace_suffix(object_path, ".dwo")), required=walk.debug)
+    if test_coverage:
         outputs["gcno"] = OutputSlot(path=Path(replace_suffix(object_path, ".gcno")))
 
     # 4. Diagnostics colour: unless the user chose, always colour, so that
     # one stored stderr serves terminals (as is) and pipes (stripped).
     run_arguments = None
     colour_diagnostics = False
-    if colour is None or colour == "auto":
+    if walk.colour is None or walk.colour == "auto":
         run_arguments = (FORCED_COLOUR, *invocation.arguments)
         colour_diagnostics = True
         key.append(FORCED_COLOUR)
     else:
-        key.append(f"-fdiagnostics-color={colour}")
+        key.append(f"-fdiagnostics-color={walk.colour}")
 
     call = GccCall(
         source=source,
         language=language,
         object_path=object_path,
-        preprocess_arguments=("-E", *cpp_command),
-        preprocessor_arguments=tuple(pp_args),
-        path_arguments=tuple(path_args),
-        input_files=tuple(input_files),
-        profile_uses=tuple(profile_uses),
-        include_files=tuple(include_files),
-        pch_files=tuple(pch_files),
+        preprocess_arguments=("-E", *walk.cpp_command),
+        preprocessor_arguments=tuple(walk.pp_args),
+        path_arguments=tuple(walk.path_args),
+        input_files=tuple(walk.input_files),
+        profile_uses=tuple(walk.profile_uses),
+        include_files=tuple(walk.include_files),
+        pch_files=tuple(walk.pch_files),
         depfile=depfile,
-        debug=debug,
-        split_dwarf=split_dwarf,
-        debug_prefix_maps=tuple(prefix_maps),
-        compilation_dir_set=compilation_dir,
-        test_coverage=test_coverage and language != "assembler-with-cpp",
-        profile_arcs=profile_arcs,
-        cwd_sensitive=cwd_sensitive,
-        record_command_line=record_command_line,
+        debug=walk.debug,
+        split_dwarf=walk.split_dwarf,
+        debug_prefix_maps=tuple(walk.prefix_maps),
+        compilation_dir_set=walk.compilation_dir,
+        test_coverage=test_coverage,
+        profile_arcs=walk.profile_arcs,
+        cwd_sensitive=walk.cwd_sensitive,
+        record_command_line=walk.record_command_line,
         all_arguments=arguments,
-        no_direct=no_direct,
+        no_direct=walk.no_direct,
     )
     return ParsedInvocation(
         language=language,
         sources=(invocation.resolve(source),),
         outputs=outputs,
         key_arguments=tuple(key),
-        ignored_arguments=tuple(ignored),
+        ignored_arguments=tuple(walk.ignored),
         run_arguments=run_arguments,
         colour_diagnostics=colour_diagnostics,
         private=call,

@@ -21,53 +21,28 @@ file of the same name would have been found first is reported as ``absent``.
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
+from pycache_cfamily import reasons as R
+from pycache_cfamily.environment import effective_cwd, english_messages_env
+from pycache_cfamily.includes import has_include_lookups, parse_search_path, resolve, shadow_candidates, uses_has_include
+from pycache_cfamily.naming import replace_suffix
+from pycache_cfamily.options import portable_argument as _portable_argument
+from pycache_cfamily.preprocessed import (
+    assembler_reads_files,
+    parse_markers,
+    strip_working_directory_marker,
+    uses_time_macros,
+)
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
 
-from .arguments import COMPILER_ENV, OPTIONS, GccCall, replace_suffix
-
-# -E output line markers: # <line> "<file>" [flags]  (gcc and clang alike)
-_MARKER = re.compile(rb'^# \d+ "((?:[^"\\\n]|\\.)*)"((?: [1-4])*)[ \t]*\r?$', re.M)
-_WORKING_DIR_MARKER = re.compile(rb'# 1 "(?:[^"\\]|\\.)*//"\r?')
-_TIME_MACROS = re.compile(rb"__(?:DATE|TIME|TIMESTAMP)__")
-# A __has_include(...) call (not `defined(__has_include)`), and the
-# literal forms whose lookups a manifest can record.
-_HAS_INCLUDE_CALL = re.compile(rb"__has_include(?:_next)?\s*\(")
-_HAS_INCLUDE_LITERAL = re.compile(rb'__has_include(?:_next)?\s*\(\s*(<[^<>"\n]+>|"[^"<>\n]+")\s*\)')
-_INCBIN = re.compile(rb"\.incbin\b")
-_ASM_INCLUDE = re.compile(rb"^\s*\.include\b", re.M)
-
-_QUOTE_START = '#include "..." search starts here:'
-_BRACKET_START = "#include <...> search starts here:"
-_SEARCH_END = "End of search list."
-_NONEXISTENT = re.compile(r'^ignoring nonexistent directory "(.*)"$')
-
-
-_VALUE_SEPARATORS = re.compile(r"([=,])")
+from .arguments import COMPILER_ENV, OPTIONS, GccCall
 
 
 def portable_argument(argument: str, context: PluginContext) -> str:
-    """An option with every path in it made portable: ``-I/base/inc``,
-    ``-fdebug-prefix-map=/base=.``, ``-Wl,-rpath,/base/lib`` and a path that
-    is a base directory itself (which `portable_text` alone, matching
-    ``base/``, would leave)."""
-    pieces = _VALUE_SEPARATORS.split(argument)
-    for i, piece in enumerate(pieces):
-        if not piece or piece in "=,":
-            continue
-        portable = context.portable_path(piece)
-        if portable == piece and piece.startswith("-"):
-            spec = OPTIONS.lookup(piece)
-            if spec is not None and piece != spec.spelling:
-                head = spec.spelling
-                portable = head + context.portable_path(piece[len(head):])
-        pieces[i] = context.portable_text(portable)
-    return "".join(pieces)
+    """An option of this family with every path in it made portable."""
+    return _portable_argument(argument, OPTIONS, context)
 
 
 def _private(parsed: ParsedInvocation) -> GccCall:
@@ -80,20 +55,6 @@ def _private(parsed: ParsedInvocation) -> GccCall:
 def _kind(context: PluginContext) -> str:
     identity = context.identity
     return identity.details.get("kind", "") if identity is not None else ""
-
-
-def effective_cwd(invocation: Invocation) -> str:
-    """The working directory as the compiler records it: gcc and clang use
-    ``$PWD`` when it names the same directory (a path through a symlink)."""
-    pwd = invocation.env.get("PWD")
-    cwd = os.fspath(invocation.cwd)
-    if pwd and os.path.isabs(pwd) and pwd != cwd:
-        try:
-            if os.path.samefile(pwd, cwd):
-                return pwd
-        except OSError:
-            pass
-    return pwd if pwd == cwd else cwd
 
 
 def env_components(env: Mapping[str, str]) -> list[KeyComponent]:
@@ -113,7 +74,7 @@ def _profile_files(call: GccCall, invocation: Invocation, kind: str) -> list[tup
         elif name in ("-fprofile-use", "-fbranch-probabilities"):
             if eq:
                 # gcc looks for a mangled name inside that directory.
-                return NotCacheable("profile-use", f"{option}: gcc's per-object profile name in a directory is not resolved")
+                return NotCacheable(R.PROFILE_USE, f"{option}: gcc's per-object profile name in a directory is not resolved")
             path = invocation.resolve(replace_suffix(call.object_path, ".gcda"))
         elif name == "-fauto-profile":
             path = invocation.resolve(value or "fbdata.afdo")
@@ -149,7 +110,7 @@ def shared_components(
         try:
             components.append(KeyComponent(f"input:{context.portable_path(path)}", context.hash_file(path)))
         except OSError as exc:
-            return NotCacheable("missing-input", f"cannot read {path}: {exc.strerror or exc}")
+            return NotCacheable(R.MISSING_INPUT, f"cannot read {path}: {exc.strerror or exc}")
     profiles = _profile_files(call, invocation, kind)
     if isinstance(profiles, NotCacheable):
         return profiles
@@ -164,7 +125,7 @@ def shared_components(
         try:
             components.append(KeyComponent(f"pch:{context.portable_path(path)}", context.hash_file(path)))
         except OSError as exc:
-            return NotCacheable("missing-input", f"cannot read precompiled header {path}: {exc.strerror or exc}")
+            return NotCacheable(R.MISSING_INPUT, f"cannot read precompiled header {path}: {exc.strerror or exc}")
     for name in call.include_files:
         for suffix in (".gch", ".pch"):
             path = invocation.resolve(name + suffix)
@@ -214,7 +175,7 @@ def direct_components(
     try:
         source_digest = context.hash_file(source)
     except OSError as exc:
-        return NotCacheable("missing-input", f"cannot read {source}: {exc.strerror or exc}")
+        return NotCacheable(R.MISSING_INPUT, f"cannot read {source}: {exc.strerror or exc}")
     shared = shared_components(invocation, parsed, context)
     if isinstance(shared, NotCacheable):
         return shared
@@ -231,194 +192,6 @@ def direct_components(
 # --- preprocessor mode ------------------------------------------------------------
 
 
-def _preprocessor_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The caller's environment with messages in English (the include search
-    list is parsed from them) and every other locale category unchanged
-    (the character set decides how the source is read)."""
-    run_env = dict(env)
-    run_env.pop("LANGUAGE", None)
-    lc_all = run_env.pop("LC_ALL", None)
-    if lc_all:
-        run_env["LC_CTYPE"] = lc_all
-        for category in ("LC_COLLATE", "LC_NUMERIC", "LC_TIME", "LC_MONETARY"):
-            run_env[category] = lc_all
-    run_env["LC_MESSAGES"] = "C"
-    return run_env
-
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    path: str
-    includer: str
-    system: bool
-
-
-def parse_markers(output: bytes) -> list[Marker]:
-    """Every file entered (line-marker flag 1), with the file it was entered
-    from: the includer, whose directory a quoted include searches first."""
-    entered: list[Marker] = []
-    previous = ""
-    for match in _MARKER.finditer(output):
-        path = _unescape(match.group(1))
-        flags = match.group(2).split()
-        if b"1" in flags and not path.startswith("<"):
-            entered.append(Marker(path=path, includer=previous, system=b"3" in flags))
-        previous = path
-    return entered
-
-
-def _unescape(raw: bytes) -> str:
-    text = re.sub(rb"\\(.)", rb"\1", raw)
-    return os.fsdecode(text)
-
-
-@dataclass(frozen=True, slots=True)
-class SearchPath:
-    quote: tuple[str, ...]
-    bracket: tuple[str, ...]
-    missing: tuple[str, ...]
-
-
-def parse_search_path(stderr: str) -> SearchPath | None:
-    """The include search list ``-v`` prints, or None when it is not there."""
-    quote: list[str] = []
-    bracket: list[str] = []
-    missing: list[str] = []
-    section = None
-    seen = False
-    for line in stderr.splitlines():
-        found = _NONEXISTENT.match(line)
-        if found:
-            missing.append(found.group(1))
-            continue
-        if line == _QUOTE_START:
-            section, seen = quote, True
-            continue
-        if line == _BRACKET_START:
-            section, seen = bracket, True
-            continue
-        if line == _SEARCH_END:
-            section = None
-            continue
-        if section is not None and line.startswith(" "):
-            entry = line[1:]
-            if entry.endswith(" (framework directory)"):
-                entry = entry[: -len(" (framework directory)")]
-            section.append(entry)
-    if not seen:
-        return None
-    return SearchPath(quote=tuple(quote), bracket=tuple(bracket), missing=tuple(missing))
-
-
-def _strip_dir(directory: str) -> str:
-    return directory.rstrip("/") or "/"
-
-
-def _names_under(path: str, directory: str) -> str | None:
-    """The include name that ``directory`` + "/" + name spells as ``path``."""
-    directory = _strip_dir(directory)
-    prefix = directory if directory.endswith("/") else directory + "/"
-    if path.startswith(prefix) and len(path) > len(prefix):
-        return path[len(prefix) :]
-    return None
-
-
-def shadow_candidates(markers: Iterable[Marker], search: SearchPath, cwd: Path) -> list[Path]:
-    """Paths that, if created, would be found instead of a header read now.
-
-    For each header: every way its path splits into (search directory, name)
-    -- the includer's own directory first (quoted includes), then the
-    ``-iquote`` list, then the ``<...>`` list -- gives the directories searched
-    before the one it was found in; the same name in each of them must stay
-    absent. Candidates that exist now cannot have been searched (the
-    preprocessor would have taken them: an ``#include_next`` or an angled
-    include), so they are left out. Directories that did not exist are
-    reported whole: any header in them would be a new candidate.
-    """
-    chain = [*search.quote, *search.bracket]
-    absent: dict[Path, None] = {Path(_resolve(cwd, d)): None for d in search.missing}
-    exists_cache: dict[str, bool] = {}
-
-    def exists(p: str) -> bool:
-        if p not in exists_cache:
-            exists_cache[p] = os.path.lexists(p)
-        return exists_cache[p]
-
-    for marker in markers:
-        includer_dir = os.path.dirname(marker.includer) if not marker.includer.startswith("<") else ""
-        splits: list[tuple[int, str]] = []  # (position in [includer dir, *chain], name)
-        if includer_dir:
-            name = _names_under(marker.path, includer_dir)
-            if name is not None:
-                splits.append((0, name))
-        elif not os.path.isabs(marker.path):
-            splits.append((0, marker.path[2:] if marker.path.startswith("./") else marker.path))
-        for index, directory in enumerate(chain, start=1):
-            name = _names_under(marker.path, directory)
-            if name is None:
-                name = _names_under(os.path.normpath(marker.path), os.path.normpath(directory))
-            if name is not None:
-                splits.append((index, name))
-        searched = [includer_dir or "."] + chain
-        for position, name in splits:
-            for earlier in searched[:position]:
-                candidate = _first_missing(_resolve(cwd, _strip_dir(earlier)), name, exists)
-                if candidate is not None:
-                    absent[Path(candidate)] = None
-    return list(absent)
-
-
-def has_include_lookups(
-    data: bytes, includer: Path, search: SearchPath | None, cwd: Path
-) -> tuple[list[Path], list[Path]] | None:
-    """What each ``__has_include`` in a file looks up: (files it finds, paths
-    that must stay absent for the answers to stay the same).
-
-    Every directory the lookup would search is recorded up to the first hit
-    (all of them for ``__has_include_next``, which is conservative: more
-    recorded paths can only turn a hit into a miss). None when an argument
-    is computed by a macro, or the search list is unknown.
-    """
-    if search is None:
-        return None
-    literals = _HAS_INCLUDE_LITERAL.findall(data)
-    if len(literals) != len(_HAS_INCLUDE_CALL.findall(data)):
-        return None
-    found: list[Path] = []
-    missing: list[Path] = []
-    for literal in dict.fromkeys(literals):
-        name = literal[1:-1].decode("utf-8", "surrogateescape")
-        if os.path.isabs(name):
-            (found if os.path.lexists(name) else missing).append(Path(name))
-            continue
-        quoted = literal.startswith(b'"')
-        directories = ([str(includer.parent), *search.quote] if quoted else []) + list(search.bracket)
-        for directory in directories:
-            base = _resolve(cwd, _strip_dir(directory))
-            candidate = _first_missing(base, name, os.path.lexists)
-            if candidate is None:
-                found.append(Path(base, name))
-                break
-            missing.append(Path(candidate))
-    return found, missing
-
-
-def _first_missing(directory: str, name: str, exists) -> str | None:
-    """``directory/name`` if it does not exist, shortened to its first
-    missing ancestor below ``directory`` (one entry covers ``bits/*.h``);
-    None when it exists."""
-    path = directory
-    for part in name.split("/"):
-        path = f"{path}/{part}" if path != "/" else f"/{part}"
-        if not exists(path):
-            return path
-    return None
-
-
-def _resolve(cwd: Path, path: str) -> str:
-    return path if os.path.isabs(path) else os.path.join(cwd, path)
-
-
 def discover(
     invocation: Invocation, parsed: ParsedInvocation, context: PluginContext
 ) -> Dependencies | NotCacheable:
@@ -428,28 +201,26 @@ def discover(
         return shared
     argv = [str(invocation.compiler), "-v", *call.preprocess_arguments]
     try:
-        done = context.run(argv, cwd=invocation.cwd, env=_preprocessor_env(invocation.env))
+        done = context.run(argv, cwd=invocation.cwd, env=english_messages_env(invocation.env))
     except OSError as exc:
-        return NotCacheable("preprocessor-error", f"cannot run {argv[0]}: {exc.strerror or exc}")
+        return NotCacheable(R.PREPROCESSOR_ERROR, f"cannot run {argv[0]}: {exc.strerror or exc}")
     stderr = done.stderr.decode("utf-8", "replace")
     if done.returncode != 0:
         tail = " / ".join(line for line in stderr.splitlines()[-3:])
-        return NotCacheable("preprocessor-error", f"{argv[0]} -E exited {done.returncode}: {tail}")
+        return NotCacheable(R.PREPROCESSOR_ERROR, f"{argv[0]} -E exited {done.returncode}: {tail}")
     output = done.stdout
 
-    if _INCBIN.search(output) or (call.language == "assembler-with-cpp" and _ASM_INCLUDE.search(output)):
+    if assembler_reads_files(output, assembler_source=call.language == "assembler-with-cpp"):
         # The assembler reads those files itself; the key would not see them.
-        return NotCacheable("assembler-include", "the source makes the assembler read files (.incbin/.include)")
+        return NotCacheable(R.ASSEMBLER_INCLUDE, "the source makes the assembler read files (.incbin/.include)")
 
-    head = output.split(b"\n", 2)
-    if len(head) == 3 and _WORKING_DIR_MARKER.fullmatch(head[1]):
-        output = head[0] + b"\n" + head[2]
+    output = strip_working_directory_marker(output)
     text = context.portable_text(output.decode("utf-8", "surrogateescape"))
     components = [KeyComponent("preprocessed", context.hash_bytes(text.encode("utf-8", "surrogateescape")))]
     components.extend(shared)
 
     markers = parse_markers(output)
-    headers = list(dict.fromkeys(Path(_resolve(invocation.cwd, m.path)) for m in markers))
+    headers = list(dict.fromkeys(Path(resolve(invocation.cwd, m.path)) for m in markers))
     manifest_ok = True
     reasons: list[str] = []
 
@@ -461,7 +232,7 @@ def discover(
     else:
         absent = shadow_candidates(markers, search, invocation.cwd)
 
-    system = {Path(_resolve(invocation.cwd, m.path)) for m in markers if m.system}
+    system = {Path(resolve(invocation.cwd, m.path)) for m in markers if m.system}
     looked_up: list[Path] = []  # files that __has_include found
     for path in [invocation.resolve(call.source), *headers]:
         try:
@@ -470,10 +241,10 @@ def discover(
             manifest_ok = False
             reasons.append(f"cannot read {path}: {exc.strerror}")
             continue
-        if _TIME_MACROS.search(data):
+        if uses_time_macros(data):
             manifest_ok = False
             reasons.append(f"{path} uses __DATE__, __TIME__ or __TIMESTAMP__")
-        if path not in system and _HAS_INCLUDE_CALL.search(data):
+        if path not in system and uses_has_include(data):
             # A file that __has_include did not find leaves no line marker:
             # record what each literal lookup saw; give up on computed ones.
             lookups = has_include_lookups(data, path, search, invocation.cwd)
@@ -491,7 +262,7 @@ def discover(
             if gch.is_file():
                 components.append(KeyComponent(f"pch:{context.portable_path(gch)}", context.hash_file(gch)))
             else:
-                return NotCacheable("pch-use", f"precompiled header directory {gch} is not supported")
+                return NotCacheable(R.PCH_USE, f"precompiled header directory {gch} is not supported")
     if reasons:
         context.log.debug("no manifest: %s", "; ".join(reasons[:3]))
     return Dependencies(

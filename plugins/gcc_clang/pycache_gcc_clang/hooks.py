@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from pycache_cfamily import reasons as R
 from pycache_core.api import (
     API_VERSION,
     CompileResult,
@@ -91,5 +92,5 @@ def pycache_collect_outputs(
     if invocation.family != FAMILY:
         return None
     if result.exit_code != 0:
-        return NotCacheable("compile-failed", f"the compiler exited {result.exit_code}")
+        return NotCacheable(R.COMPILE_FAILED, f"the compiler exited {result.exit_code}")
     return outputs.collect(invocation, parsed, context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pycache_cfamily import reasons as R
 from pycache_core.api import Artifact, Invocation, NotCacheable, Outputs, ParsedInvocation, PluginContext
 
 #: Roles whose files name paths (the dependency file lists headers), stored
@@ -23,7 +24,7 @@ def collect(invocation: Invocation, parsed: ParsedInvocation, context: PluginCon
         path = invocation.resolve(slot.path)
         if not path.is_file():
             if required:
-                return NotCacheable("missing-output", f"the compiler did not write the {role} file {path}")
+                return NotCacheable(R.MISSING_OUTPUT, f"the compiler did not write the {role} file {path}")
             continue
         artifacts.append(Artifact(role=role, path=slot.path, relocatable=role in RELOCATABLE_ROLES))
     return Outputs(artifacts=tuple(artifacts))

@@ -1,4 +1,4 @@
-"""pycache_core.cmdline: response files in both quoting styles, option tables."""
+"""pycache_cfamily.responsefiles: response files in both quoting styles."""
 
 from __future__ import annotations
 
@@ -6,16 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pycache_core.cmdline import (
-    ArgForm,
-    Category,
-    OptionSpec,
-    OptionTable,
-    ResponseFileError,
-    expand_response_files,
-    split_gnu,
-    split_windows,
-)
+from pycache_cfamily.responsefiles import ResponseFileError, expand_response_files, split_gnu, split_windows
 
 
 @pytest.mark.parametrize(
@@ -97,71 +88,6 @@ def test_expand_stops_on_a_file_that_includes_itself(tmp_path: Path) -> None:
 def test_expand_rejects_unknown_style() -> None:
     with pytest.raises(ValueError):
         expand_response_files(["@x"], style="powershell")
-
-
-TABLE = OptionTable(
-    [
-        OptionSpec("-c", ArgForm.FLAG, Category.OUTPUT, tag="compile"),
-        OptionSpec("-o", ArgForm.JOINED_OR_SEPARATE, Category.OUTPUT, path=True),
-        OptionSpec("-I", ArgForm.JOINED_OR_SEPARATE, Category.PREPROCESSOR, path=True),
-        OptionSpec("-include", ArgForm.JOINED_OR_SEPARATE, Category.PREPROCESSOR, path=True),
-        OptionSpec("-include-pch", ArgForm.SEPARATE, Category.PREPROCESSOR, path=True),
-        OptionSpec("-f", ArgForm.JOINED, Category.CODEGEN),
-        OptionSpec("-fprofile-use", ArgForm.FLAG, Category.CODEGEN, tag="profile"),
-        OptionSpec("-fprofile-use", ArgForm.EQUALS, Category.CODEGEN, tag="profile"),
-        OptionSpec("-O", ArgForm.JOINED, Category.CODEGEN),
-        OptionSpec("-std", ArgForm.EQUALS, Category.CODEGEN),
-        OptionSpec("--sysroot", ArgForm.EQUALS, Category.PREPROCESSOR, separate_ok=True),
-        OptionSpec("-Xclang", ArgForm.SEPARATE, Category.CODEGEN),
-    ]
-)
-
-
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [
-        (["-c"], [("-c", None, ("-c",))]),
-        (["-o", "a.o"], [("-o", "a.o", ("-o", "a.o"))]),
-        (["-oa.o"], [("-o", "a.o", ("-oa.o",))]),
-        (["-Iinc", "-I", "inc"], [("-I", "inc", ("-Iinc",)), ("-I", "inc", ("-I", "inc"))]),
-        # exact spelling first, then the longest prefix
-        (["-include-pch", "x.pch"], [("-include-pch", "x.pch", ("-include-pch", "x.pch"))]),
-        (["-includecfg.h"], [("-include", "cfg.h", ("-includecfg.h",))]),
-        (["-fprofile-use"], [("-fprofile-use", None, ("-fprofile-use",))]),
-        (["-fprofile-use=p"], [("-fprofile-use", "p", ("-fprofile-use=p",))]),
-        (["-fprofile-used"], [("-f", "profile-used", ("-fprofile-used",))]),
-        (["-O"], [("-O", "", ("-O",))]),
-        (["-std=c11"], [("-std", "c11", ("-std=c11",))]),
-        (["--sysroot", "/s", "--sysroot=/t"], [("--sysroot", "/s", ("--sysroot", "/s")), ("--sysroot", "/t", ("--sysroot=/t",))]),
-        (["-Xclang", "-o"], [("-Xclang", "-o", ("-Xclang", "-o"))]),
-        (["a.c", "-"], [("", None, ("a.c",)), ("", None, ("-",))]),
-        (["-Zbogus"], [("", None, ("-Zbogus",))]),
-    ],
-)
-def test_option_table_parse(argv: list[str], expected: list[tuple]) -> None:
-    got = [(a.option, a.value, a.tokens) for a in TABLE.parse(argv)]
-    assert got == expected
-
-
-def test_parsed_arg_kinds_and_joined_form() -> None:
-    inp, unknown, stdin, sep, eq = TABLE.parse(["a.c", "-Zx", "-", "-I", "inc", "--sysroot", "/s"])
-    assert inp.is_input and not inp.is_unknown
-    assert unknown.is_unknown and not unknown.is_input
-    assert stdin.is_input
-    assert sep.joined() == "-Iinc"
-    assert eq.joined() == "--sysroot=/s"
-
-
-def test_missing_separate_value_is_reported() -> None:
-    (arg,) = TABLE.parse(["-o"])
-    assert arg.missing_value and arg.value is None
-    (arg,) = TABLE.parse(["-std"])  # "=" form only: no value taken from the next argument
-    assert arg.is_unknown
-
-
-def test_duplicate_spelling_is_an_error() -> None:
-    with pytest.raises(ValueError, match="twice"):
-        OptionTable([OptionSpec("-c", ArgForm.FLAG, "a"), OptionSpec("-c", ArgForm.FLAG, "b")])
 
 
 def test_gnu_splitting_agrees_with_gcc(tmp_path: Path) -> None:
