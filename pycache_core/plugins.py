@@ -4,11 +4,14 @@ Entry points in group ``pycache.plugins`` are loaded one at a time: a plugin
 that fails to import, or whose registration is invalid, is recorded in
 ``load_errors`` and skipped (``PYCACHE_STRICT_PLUGINS=1`` raises instead).
 Nothing here runs at import time; a `PluginHost` is built explicitly.
+`installed_libraries` lists the distributions plugins build on (they
+require pycache but have no entry point), for `pycache plugins`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -220,6 +223,49 @@ def _accept_families(
         host.family_owner[family.name] = name
         accepted.append(family)
     return tuple(accepted)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LibraryInfo:
+    """An installed distribution that builds on pycache without being a
+    plugin (no entry point, no compilers): a layer plugins share."""
+
+    distribution: str
+    version: str
+    summary: str = ""
+
+
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requires_core(requirement: str) -> bool:
+    """``requirement`` (a Requires-Dist line) names pycache itself, not
+    only for an extra."""
+    name = _REQUIREMENT_NAME.match(requirement)
+    marker = requirement.partition(";")[2]
+    return name is not None and _canonical(name.group(1)) == PROJECT and "extra" not in marker
+
+
+def installed_libraries() -> list[LibraryInfo]:
+    """Installed distributions that require pycache and declare no entry
+    point in ``pycache.plugins``, by name. Reads every distribution's
+    metadata: for the CLI, never the compile path."""
+    found: dict[str, LibraryInfo] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"] or ""
+        key = _canonical(name)
+        if not name or key == PROJECT or key in found:
+            continue
+        if not any(_requires_core(r) for r in dist.requires or ()):
+            continue
+        if any(ep.group == ENTRY_POINT_GROUP for ep in dist.entry_points):
+            continue
+        found[key] = LibraryInfo(distribution=name, version=dist.version or "", summary=dist.metadata["Summary"] or "")
+    return sorted(found.values(), key=lambda lib: _canonical(lib.distribution))
 
 
 def _reject(host: PluginHost, name: str, dist: str, message: str, strict: bool) -> None:

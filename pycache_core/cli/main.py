@@ -202,11 +202,13 @@ def show_config(as_json: bool = typer.Option(False, "--json", help="machine-read
 
 @app.command()
 def plugins(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
-    """Installed plugins, their versions, the compilers they claim, load errors."""
+    """Installed plugins, their versions, the compilers they claim, load errors;
+    and the libraries plugins build on."""
     from ..api import API_VERSION
-    from ..plugins import build_host
+    from ..plugins import build_host, installed_libraries
 
     host = build_host()
+    libraries = installed_libraries()
     if as_json:
         payload = {
             "api_version": API_VERSION,
@@ -227,6 +229,7 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="machine-readable
             ],
             "load_errors": [{"plugin": e.plugin, "distribution": e.distribution, "message": e.message} for e in host.load_errors],
             "storage_backends": [{"name": t.name, "tier": t.tier} for t in host.storage_types],
+            "libraries": [{"distribution": lib.distribution, "version": lib.version, "summary": lib.summary} for lib in libraries],
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
@@ -241,6 +244,8 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="machine-readable
         table.add_row(p.name, p.distribution or "-", p.version or "-", compilers, f"[red]{p.error}[/red]" if p.error else "loaded")
     console.print(table)
     console.print("storage backends: " + ", ".join(f"{t.name} (tier {t.tier})" for t in host.storage_types))
+    if libraries:
+        console.print("libraries: " + ", ".join(f"{lib.distribution} {lib.version}" for lib in libraries))
     for error in host.load_errors:
         err_console.print(f"[red]{error.plugin}: {error.message}[/red]")
         if error.traceback:
