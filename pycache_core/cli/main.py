@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .. import __version__
@@ -258,7 +259,7 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="machine-readable
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def explain(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output (fields: README, 'pycache explain')"),
 ) -> None:
     """What the key of a call is made of, whether it would hit, and what changed.
 
@@ -273,38 +274,74 @@ def explain(
         err_console.print("usage: pycache explain -- COMPILER ARGS...")
         raise typer.Exit(exitcodes.USAGE)
     engine = Engine(Config())
-    report = engine.explain(
-        CompileRequest(argv=tuple(command), cwd=os.getcwd(), env=dict(os.environ),
-                       client_executable=os.path.realpath(sys.argv[0]))
-    )
+    try:
+        report = engine.explain(
+            CompileRequest(argv=tuple(command), cwd=os.getcwd(), env=dict(os.environ),
+                           client_executable=os.path.realpath(sys.argv[0]))
+        )
+    finally:
+        engine.store.close()
+    failed = report["status"] in ("error", "not-found")
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
-        return
+    else:
+        _print_explain(report)
+    if failed:
+        raise typer.Exit(exitcodes.FAILURE)
+
+
+_EXPLAIN_TITLES = {
+    "hit": "HIT", "miss": "MISS", "not-cacheable": "NOT CACHEABLE", "not-compilation": "NOT A COMPILATION",
+    "unsupported": "UNSUPPORTED COMPILER", "not-found": "COMPILER NOT FOUND", "error": "ERROR",
+}
+_EXPLAIN_MODES = {
+    "direct": "direct mode: a manifest record of an earlier compile holds",
+    "preprocessor": "key from the discovered dependencies",
+    "deferred": "key completed by the compile's own dependency list",
+}
+
+
+def _quoted(message: str):
+    """A message with its `quoted` parts highlighted, never read as markup."""
+    from rich.text import Text
+
+    text = Text()
+    for i, part in enumerate(message.split("`")):
+        text.append(part, style="bold cyan" if i % 2 else "")
+    return text
+
+
+def _print_explain(report: dict) -> None:
     status = report["status"]
+    title = _EXPLAIN_TITLES.get(status, status.upper())
+    head = " ".join(str(x) for x in (report["family"], report["compiler"] or report["command"][0]) if x)
+    mode = _EXPLAIN_MODES.get(report["mode"] or "", "")
+    style = {"hit": "green", "miss": "yellow", "error": "red", "not-found": "red"}.get(status, "magenta")
+    console.print(f"[bold {style}]{title}[/] " + escape(head) + (f" ({escape(mode)})" if mode else ""), soft_wrap=True)
     if status not in ("hit", "miss"):
-        console.print(f"not cached: {status} {report.get('reason', '')} {report.get('detail', '')}".rstrip())
+        where = f" at {report['stage']}" if report["stage"] else ""
+        reason = f"{report['reason']}{where}: " if report["reason"] else ""
+        target = err_console if status in ("error", "not-found") else console
+        target.print(_quoted(f"{reason}{report['detail']}"), soft_wrap=True)
         return
-    console.print(f"[bold]{status.upper()}[/bold] family {report['family']}, key {report['key']}"
-                  + (" (direct-mode manifest matches)" if report["direct_hit"] else ""))
-    table = Table(title="key components")
-    table.add_column("component")
-    table.add_column("value", overflow="fold")
-    for name, value in report["components"]:
-        table.add_row(name, value)
-    console.print(table)
+    if report["differences"]:
+        console.print("[bold]what changed[/] since the last compile stored for this call:")
+        for difference in report["differences"]:
+            console.print(_quoted(f"  • {difference['message']}"), soft_wrap=True)
+    for note in report["notes"]:
+        console.print(_quoted(f"note: {note}"), soft_wrap=True)
+    if report["key"]:
+        console.print(f"key: {report['key']}", soft_wrap=True, highlight=False)
+    for title, components in (("direct-mode components", report["direct_components"]), ("key components", report["components"])):
+        if components:
+            table = Table(title=title)
+            table.add_column("component", overflow="fold")
+            table.add_column("value", overflow="fold")
+            for component in components:
+                table.add_row(escape(component["name"]), escape(component["value"]))
+            console.print(table)
     if report["ignored_arguments"]:
-        console.print("arguments not in the key: " + " ".join(report["ignored_arguments"]))
-    if status == "miss":
-        if report.get("compared_with"):
-            diff = Table(title=f"differences from the last miss at this call site ({report['compared_with']})")
-            diff.add_column("component")
-            diff.add_column("then", overflow="fold")
-            diff.add_column("now", overflow="fold")
-            for name, before, now in report["differences"]:
-                diff.add_row(name, before, now)
-            console.print(diff)
-        else:
-            console.print("no earlier compile of this call was recorded")
+        console.print("arguments not in the key: " + escape(" ".join(report["ignored_arguments"])), soft_wrap=True)
 
 
 # --- server ---------------------------------------------------------------

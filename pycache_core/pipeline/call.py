@@ -75,7 +75,8 @@ class Call:
     ``context``, ``base`` and ``core`` (open), ``direct`` and
     ``manifest_key`` (direct mode), ``deps``, ``extra`` and ``result_key``
     (dependencies; ``result_key`` stays None while deferred to the compile),
-    ``compiled`` (the compiler ran).
+    ``compiled`` (the compiler ran), ``reported`` (the components a deferred
+    compile reported; then ``result_key`` too).
     """
 
     request: CompileRequest
@@ -95,15 +96,16 @@ class Call:
     manifest_key: str | None = None
     deps: Dependencies | None = None
     extra: tuple[KeyComponent, ...] = ()
+    reported: tuple[KeyComponent, ...] = ()
     result_key: str | None = None
     compiled: CompileResult | None = None
 
-    def key_components(self, reported: tuple[KeyComponent, ...] = ()) -> tuple[KeyComponent, ...]:
+    def key_components(self) -> tuple[KeyComponent, ...]:
         """The result key's components, in key order: the core's, the
-        dependencies', what a deferred compile ``reported``, every plugin's
+        dependencies', what a deferred compile reported, every plugin's
         extra ones."""
         assert self.deps is not None
-        return self.core + tuple(self.deps.components) + reported + self.extra
+        return self.core + tuple(self.deps.components) + self.reported + self.extra
 
     # Typed access for stages that run after the one that fills the field.
 

@@ -104,7 +104,6 @@ def _cached_compile(engine: Engine, call: Call) -> CompileReply:
             return reply
 
     # 3. Miss: compile, collect, store.
-    journal.write(engine, call, call.key_components(), call.result_key)
     return _miss(engine, call)
 
 
@@ -112,27 +111,16 @@ def _try_hit(engine: Engine, call: Call, result_key: str, counter: str) -> Compi
     """Serve the entry under ``result_key``, or None to go on as a miss."""
     invocation = call.invocation
     assert invocation is not None
-    found = engine.store.get(result_key)
-    if found is None:
+    found = find_entry(engine, call, result_key)
+    if isinstance(found, str):
         return None
-    data, tier = found
-    try:
-        entry = decode_result(data)
-    except EntryError as exc:
-        call.delta.error("corrupt-entry", f"{result_key} in {tier}: {exc}")
-        log.warning("[%s] corrupt entry %s in %s removed: %s", call.label, result_key, tier, exc)
-        engine.store.remove(result_key, tier)
-        return None
-    if entry.relocated and call.base is None:
-        # Stored relative to a base directory; this call has none to put back.
-        log.debug("[%s] entry %s is relocated but the call has no base directory", call.label, result_key)
-        return None
+    entry, size, tier = found
     if not restore(entry, call):
         return None
     call.delta.add("hits")
     call.delta.add(counter)
     call.delta.add("seconds_saved", entry.compile_seconds)
-    call.delta.add("bytes_read", len(data))
+    call.delta.add("bytes_read", size)
     call.delta.tier(tier, {"hits_served": 1})
     log.info("[%s] hit (%s, %s) in %.1f ms", call.label, counter, tier, (time.monotonic() - call.started) * 1000)
     base = call.base if entry.relocated else None
@@ -141,6 +129,28 @@ def _try_hit(engine: Engine, call: Call, result_key: str, counter: str) -> Compi
     if entry.colour_diagnostics and not invocation.stderr_is_tty:
         stderr = strip_colour(stderr)
     return CompileReply(exit_code=entry.exit_code, stdout=stdout, stderr=stderr, outcome="hit")
+
+
+def find_entry(engine: Engine, call: Call, result_key: str) -> tuple[ResultEntry, int, str] | str:
+    """The entry stored under ``result_key`` as (entry, stored size, tier),
+    or why this call cannot use it: "absent", "corrupt" (then removed and
+    counted) or "relocated" (stored against a base directory this call lacks)."""
+    found = engine.store.get(result_key)
+    if found is None:
+        return "absent"
+    data, tier = found
+    try:
+        entry = decode_result(data)
+    except EntryError as exc:
+        call.delta.error("corrupt-entry", f"{result_key} in {tier}: {exc}")
+        log.warning("[%s] corrupt entry %s in %s removed: %s", call.label, result_key, tier, exc)
+        engine.store.remove(result_key, tier)
+        return "corrupt"
+    if entry.relocated and call.base is None:
+        # Stored relative to a base directory; this call has none to put back.
+        log.debug("[%s] entry %s is relocated but the call has no base directory", call.label, result_key)
+        return "relocated"
+    return entry, len(data), tier
 
 
 def _miss(engine: Engine, call: Call) -> CompileReply:
@@ -196,8 +206,8 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     data = encode_result(entry)
     engine.store.put(result_key, data)
     call.delta.add("bytes_written", len(data))
-    if call.manifest_key is not None:
-        manifests.record(engine, call, outputs, result_key)
+    made = manifests.record(engine, call, outputs, result_key) if call.manifest_key is not None else None
+    journal.write(engine, call, made)
     context.log.info("miss: compiled in %.1f ms, stored %d bytes as %s", result.duration * 1000, len(data), result_key)
     return reply
 
@@ -216,10 +226,10 @@ def _deferred_key(engine: Engine, call: Call, outputs: Outputs, started: float) 
         if changed:
             # Hashed after the compile: the object may hold the older content.
             return NotCacheable("input-changed-during-compile", f"{path} changed while compiling")
-    components = call.key_components(tuple(reported.components))
+    call.reported = tuple(reported.components)
+    components = call.key_components()
     result_key = key_of(components)
     stages.log_key(context, result_key, components)
-    journal.write(engine, call, components, result_key)
     return result_key
 
 

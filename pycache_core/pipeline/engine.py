@@ -24,6 +24,11 @@ from .compile import compile_request
 from .explain import explain
 
 log = logging.getLogger("pycache")
+# Where no handler is configured (a compile with PYCACHE_NO_SERVER, `pycache
+# explain`), records go nowhere rather than to logging's last-resort stderr
+# handler: a compile's stderr is the compiler's alone, and explain reports
+# faults itself. The server configures real handlers (`server.configure_logging`).
+log.addHandler(logging.NullHandler())
 
 
 class IdentityMemo:

@@ -46,14 +46,9 @@ def restore(entry: ResultEntry, call: Call) -> bool:
     """
     invocation, parsed = call.invocation, call.parsed
     assert invocation is not None and parsed is not None
-    stored_roles = {a.role for a in entry.artifacts}
-    unknown = stored_roles - set(parsed.outputs)
-    missing = {role for role, slot in parsed.outputs.items() if slot.required} - stored_roles
-    if unknown or missing:
-        call.delta.error(
-            "entry-mismatch",
-            f"entry roles {sorted(stored_roles)} do not fit the call's outputs {sorted(parsed.outputs)}",
-        )
+    misfit = does_not_fit(entry, parsed)
+    if misfit is not None:
+        call.delta.error("entry-mismatch", misfit)
         return False
     for artifact in entry.artifacts:
         target = _target(artifact.role, invocation, parsed)
@@ -77,6 +72,16 @@ def restore(entry: ResultEntry, call: Call) -> bool:
                 os.unlink(path)
         return False
     return True
+
+
+def does_not_fit(entry: ResultEntry, parsed: ParsedInvocation) -> str | None:
+    """Why the entry's artifacts do not match the call's output slots, or None."""
+    stored_roles = {a.role for a in entry.artifacts}
+    unknown = stored_roles - set(parsed.outputs)
+    missing = {role for role, slot in parsed.outputs.items() if slot.required} - stored_roles
+    if unknown or missing:
+        return f"entry roles {sorted(stored_roles)} do not fit the call's outputs {sorted(parsed.outputs)}"
+    return None
 
 
 def _target(role: str, invocation: Invocation, parsed: ParsedInvocation) -> Path:

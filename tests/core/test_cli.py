@@ -29,26 +29,30 @@ def explain(pycache_env, work, *extra):
 def test_explain_names_the_component_that_changed(pycache_env, toy):
     before = explain(pycache_env, toy)
     assert before["status"] == "miss" and before["family"] == "toy"
-    names = [name for name, _ in before["components"]]
+    names = [c["name"] for c in before["components"]]
     assert names[:2] == ["core:schema", "family"] and "use:b.toy" in names
 
     assert pycache_env.compile("toycc", "-c", "a.toy", "-o", "a.out", cwd=toy).returncode == 0
     hit = explain(pycache_env, toy)
-    assert hit["status"] == "hit" and hit["direct_hit"] is True
+    assert (hit["status"], hit["mode"]) == ("hit", "direct")
 
     (toy / "b.toy").write_text("gamma\n")
     after = explain(pycache_env, toy)
     assert after["status"] == "miss"
-    assert [d[0] for d in after["differences"]] == ["use:b.toy"]
+    # The used file is named, not the component that holds its digest.
+    assert [(d["kind"], d["subject"]) for d in after["differences"]] == [("file-changed", "b.toy")]
 
     shouting = explain(pycache_env, toy, "--shout")
-    assert {d[0] for d in shouting["differences"]} == {"arguments", "use:b.toy"}
+    assert [(d["kind"], d["subject"]) for d in shouting["differences"]] == [
+        ("argument-added", "--shout"), ("file-changed", "b.toy")
+    ]
+    assert shouting["differences"][0]["message"] == "`--shout` added"
 
 
 def test_explain_human_output(pycache_env, toy):
     done = pycache_env.run(["explain", "--", "toycc", "-c", "a.toy", "-o", "a.out"], cwd=toy)
     assert done.returncode == 0
-    assert b"MISS" in done.stdout and b"key components" in done.stdout
+    assert done.stdout.startswith(b"MISS toy") and b"key components" in done.stdout
 
 
 def test_config_shows_values_and_origins(pycache_env, tmp_path):
