@@ -336,8 +336,14 @@ class StorageBackendType:
     """A kind of storage (returned by `pycache_register_storage_backends`).
 
     ``create(settings)`` returns a backend, or None when the settings do not
-    turn this kind on. ``tier`` orders lookups: lower first (local disk 0,
-    Redis 10, S3 20); a hit in a slower tier is copied to faster ones.
+    turn this kind on, or a list when the kind is configured more than once
+    (several OpenDAL services): of backends, and of exceptions for those
+    that could not be opened (a `StorageError` names its tier by
+    ``backend``), so one broken tier leaves the others serving. Each
+    backend's ``name`` names its tier and must be unique. ``tier`` orders lookups: lower first (local disk
+    0, Redis 10, S3 20, OpenDAL 30); a backend with an integer ``tier``
+    attribute of its own takes that place instead. A hit in a slower tier is
+    copied to faster ones.
     """
 
     name: str

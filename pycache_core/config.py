@@ -11,6 +11,11 @@ the ``PYCACHE_`` prefix::
 
 `Config.value` returns the string form; typed accessors parse it. Each value
 remembers where it came from, for ``pycache config``.
+
+Besides settings, the file may hold the tables named in `TABLES`, each read
+by the plugin that owns it (``[opendal]``, ``[opendal.<tier>]``: the tiers of
+pycache-opendal); `Config.table` hands one over as parsed. Any other table,
+like any unknown setting, is refused.
 """
 
 from __future__ import annotations
@@ -33,10 +38,8 @@ def _user_cache_dir() -> str:
     return os.path.join(platformdirs.user_cache_dir("pycache", appauthor=False), "")[:-1]
 
 
-def _user_config_file() -> str:
-    import platformdirs
-
-    return os.path.join(platformdirs.user_config_dir("pycache", appauthor=False), "config.toml")
+#: Top-level tables the config file may hold, and who reads each one.
+TABLES = {"opendal": "OpenDAL storage tiers (pycache-opendal)"}
 
 
 # name -> (default, one-line meaning). A callable default is computed lazily.
@@ -85,7 +88,8 @@ class Config:
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self.environ = dict(os.environ if environ is None else environ)
-        self.file = Path(self.environ.get(names.CONFIG) or _user_config_file())
+        self.file = Path(names.config_file(self.environ))
+        self._tables: dict[str, dict] = {}
         self._file_values = self._read_file()
 
     def _read_file(self) -> dict[str, str]:
@@ -101,11 +105,26 @@ class Config:
             raise ConfigError(f"cannot read config file {self.file}: {exc}") from exc
         values = {}
         for key, value in data.items():
+            if key in TABLES:
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{key!r} in {self.file} must be a table ([{key}]), not {type(value).__name__}")
+                self._tables[key] = value
+                continue
             name = PREFIX + key.upper()
             if name not in SETTINGS:
-                raise ConfigError(f"unknown setting {key!r} in {self.file} (known: {', '.join(sorted(k[len(PREFIX):].lower() for k in SETTINGS))})")
+                known = ", ".join(sorted(k[len(PREFIX):].lower() for k in SETTINGS))
+                raise ConfigError(f"unknown setting {key!r} in {self.file} (known: {known}; tables: {', '.join(TABLES)})")
             values[name] = str(value).lower() if isinstance(value, bool) else str(value)
         return values
+
+    def table(self, name: str) -> dict:
+        """The config file's table ``[name]`` as parsed (empty without one);
+        only names in `TABLES` exist."""
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r} is known (known: {', '.join(TABLES)})")
+        import copy
+
+        return copy.deepcopy(self._tables.get(name, {}))
 
     def setting(self, name: str) -> Setting:
         if name in self.environ:

@@ -3,7 +3,7 @@ the CLI and the server.
 
 - **where**: a private runtime directory (0700, owner checked) holding, per
   server, a socket, a start lock and a faults file, all named by a
-  fingerprint of the server-scoped variables (`pycache_core.env.SERVER_SCOPED`);
+  fingerprint of the server-scoped settings (`pycache_core.env.server_scope`);
 - **how to reach it**: `connect`, `request` (send a frame, read the reply),
   `control` (a ping, status or stop request);
 - **how to start it**: `start_server`, under an ``flock`` so that many parallel
@@ -45,7 +45,7 @@ SERVER_BOOT = (
 def server_fingerprint(environ):
     """Names the server for this configuration: clients that differ in any
     server-scoped variable talk to different servers."""
-    text = "\0".join(f"{n}={environ.get(n, '')}" for n in names.SERVER_SCOPED)
+    text = names.server_scope(environ)
     try:
         from _blake2 import blake2b  # C module: microseconds, unlike hashlib
     except ImportError:  # pragma: no cover - exotic builds

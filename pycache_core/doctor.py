@@ -159,21 +159,28 @@ def _check_compilers(host: Any, config: Any, console: Any, report: Report) -> No
 
 
 def _check_storage(host: Any, config: Any, console: Any, report: Report) -> None:
+    from .storage.tiers import open_backends
+
     read_only = config.flag(names.READ_ONLY)
+    kinds = list(getattr(host, "storage_types", []))
+    opened = open_backends(kinds, config)
     configured = 0
-    for kind in getattr(host, "storage_types", []):
-        try:
-            backend = kind.create(config)
-        except Exception as exc:
-            console.print(f"[bold]storage {kind.name}[/bold] (tier {kind.tier}): [red]cannot be set up[/red]")
-            console.print(f"  [red]{_escape(_text(exc))}[/red]")
-            report.fail(f"storage {kind.name}: cannot be set up: {_text(exc)}")
-            continue
-        if backend is None:
+    for kind in kinds:
+        if not any(entry.kind is kind for entry in opened):
             console.print(f"[dim]storage {kind.name} (tier {kind.tier}): not configured[/dim]")
+    for entry in opened:
+        backend = entry.backend
+        if backend is None:
+            exc = entry.error
+            console.print(f"[bold]storage {entry.name}[/bold] (tier {entry.tier}): [red]cannot be set up[/red]")
+            console.print(f"  [red]{_escape(_text(exc))}[/red]")
+            hint = hint_for(exc)
+            if hint:
+                console.print(f"  [yellow]hint:[/yellow] {_escape(hint)}")
+            report.fail(f"storage {entry.name}: cannot be set up: {_text(exc)}" + (f" -- {hint}" if hint else ""))
             continue
         configured += 1
-        _check_backend(kind, backend, read_only and kind.shared, console, report)
+        _check_backend(entry, backend, read_only and entry.kind.shared, console, report)
         closer = getattr(backend, "close", None)
         if callable(closer):
             try:
@@ -184,11 +191,11 @@ def _check_storage(host: Any, config: Any, console: Any, report: Report) -> None
         report.fail("no storage tier is configured")
 
 
-def _check_backend(kind: Any, backend: Any, read_only: bool, console: Any, report: Report) -> None:
+def _check_backend(entry: Any, backend: Any, read_only: bool, console: Any, report: Report) -> None:
     from rich.table import Table
 
-    name = kind.name
-    console.print(f"[bold]storage {name}[/bold] (tier {kind.tier}{', shared' if kind.shared else ''})")
+    name = entry.name
+    console.print(f"[bold]storage {name}[/bold] (tier {entry.tier}{', shared' if entry.kind.shared else ''})")
     info = _describe(backend)
     server_info = getattr(backend, "server_info", None)
     steps: list[tuple[str, str, str]] = []  # step, result, time
@@ -337,6 +344,8 @@ def hint_for(exc: BaseException, info: dict[str, str] | None = None) -> str:
     info = info or {}
     if not isinstance(exc, StorageError):
         return ""
+    if exc.hint:  # the backend knows its service best
+        return exc.hint
     template = _HINTS.get(exc.code, "")
     if not template and exc.status == 301:
         template = _HINTS["PermanentRedirect"]

@@ -5,6 +5,9 @@ The meaning and default of each variable is documented in README.md
 ("Configuration"); `pycache config` prints the effective values.
 """
 
+import os
+import sys
+
 CONFIG = "PYCACHE_CONFIG"
 DIR = "PYCACHE_DIR"
 CACHE_SIZE = "PYCACHE_CACHE_SIZE"
@@ -82,7 +85,64 @@ SERVER_SCOPED = (
     "AWS_EC2_METADATA_SERVICE_ENDPOINT",
     "AWS_CONFIG_FILE",
     "AWS_SHARED_CREDENTIALS_FILE",
+    # Read by the services of the pycache-opendal plugin (Google Cloud,
+    # Azure, the GitHub Actions cache) when the server opens its tiers.
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "AZURE_STORAGE_ACCOUNT",
+    "AZURE_STORAGE_ACCOUNT_NAME",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_CONNECTION_STRING",
+    "ACTIONS_CACHE_URL",
+    "ACTIONS_RESULTS_URL",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_CACHE_SERVICE_V2",
 )
+
+# Every variable starting with one of these is server-scoped too: the options
+# of OpenDAL tiers (PYCACHE_OPENDAL_<OPTION>, PYCACHE_OPENDAL_<TIER>__<OPTION>)
+# are open-ended, so they are matched by prefix.
+SERVER_SCOPED_PREFIXES = ("PYCACHE_OPENDAL_",)
+
+#: The configuration file's name inside the user's configuration directory.
+CONFIG_FILE_NAME = "config.toml"
+
+
+def config_file(environ):
+    """The configuration file this environment reads: ``PYCACHE_CONFIG``, or
+    ``config.toml`` in the platform's user configuration directory (what
+    platformdirs' ``user_config_dir("pycache")`` names, computed here because
+    the per-compile client must not import platformdirs)."""
+    explicit = environ.get(CONFIG)
+    if explicit:
+        return explicit
+    home = environ.get("HOME") or os.path.expanduser("~")  # the environment's own, not this process's
+    if sys.platform == "win32":
+        base = environ.get("LOCALAPPDATA") or os.path.join(environ.get("USERPROFILE") or home, "AppData", "Local")
+    elif sys.platform == "darwin":
+        base = os.path.join(home, "Library", "Application Support")
+    else:
+        base = (environ.get("XDG_CONFIG_HOME") or "").strip() or os.path.join(home, ".config")
+    return os.path.join(base, "pycache", CONFIG_FILE_NAME)
+
+
+def server_scope(environ):
+    """Everything that decides which storage and limits a server has, as one
+    text: the server-scoped variables, every prefix-matched one, and the
+    configuration file's identity (path, inode, size, modification time), so
+    that editing the file starts a new server rather than reusing one that
+    read the old contents. One ``stat``: cheap enough for every compile."""
+    parts = [f"{n}={environ.get(n, '')}" for n in SERVER_SCOPED]
+    parts += sorted(f"{n}={v}" for n, v in environ.items() if n.startswith(SERVER_SCOPED_PREFIXES))
+    path = config_file(environ)
+    try:
+        st = os.stat(path)
+        stamp = f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        stamp = "absent"
+    parts.append(f"config file {path}={stamp}")
+    return "\0".join(parts)
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 

@@ -52,7 +52,9 @@ class StorageError(PycacheError):
 
     ``str()`` gives everything in one line, so a log or `pycache stats` shows
     e.g. ``s3 PUT s3://bucket/key: AccessDenied (HTTP 403): Access Denied
-    [request id 1234; endpoint http://127.0.0.1:8333]``.
+    [request id 1234; endpoint http://127.0.0.1:8333]``. ``hint`` is the
+    backend's own advice for `pycache doctor` (what to check), kept out of
+    ``str()`` so that logs carry facts only.
     """
 
     backend: str
@@ -63,6 +65,7 @@ class StorageError(PycacheError):
     request_id: str = ""
     location: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    hint: str = ""
 
     kind = "storage"
 

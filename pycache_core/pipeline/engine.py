@@ -17,7 +17,7 @@ from ..config import Config
 from ..digests import FileDigests
 from ..plugins import PluginHost, build_host
 from ..stats import StatsDelta, StatsFile
-from ..storage.tiers import Tier, TieredStore
+from ..storage.tiers import Tier, TieredStore, open_backends
 from .accounting import StatsAccounting
 from .call import CompileReply, CompileRequest
 from .compile import compile_request
@@ -73,15 +73,12 @@ class Engine:
 
     def _build_store(self) -> TieredStore:
         tiers = []
-        for kind in self.host.storage_types:
-            try:
-                backend = kind.create(self.config)
-            except Exception as exc:
-                log.error("storage backend %s could not be created: %s", kind.name, exc)
+        for opened in open_backends(self.host.storage_types, self.config):
+            if opened.backend is None:
+                log.error("storage backend %s could not be created: %s", opened.name, opened.error)
                 delta = StatsDelta()
-                delta.error(f"storage:{kind.name}", f"cannot create backend {kind.name}: {exc}")
+                delta.error(f"storage:{opened.name}", f"cannot create backend {opened.name}: {opened.error}")
                 self.stats.merge(delta)
                 continue
-            if backend is not None:
-                tiers.append(Tier(backend=backend, shared=kind.shared))
+            tiers.append(Tier(backend=opened.backend, shared=opened.kind.shared))
         return TieredStore.from_config(tiers, self.config)

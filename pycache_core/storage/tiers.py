@@ -20,12 +20,19 @@ and ends the workers, so a graceful shutdown never loses an accepted upload.
 
 No method raises on a storage failure: the failure is counted per tier with
 its full text (`StorageError`'s one line: code, status, request id, ...) and
-logged, and the compile goes on. A shared tier that cannot be reached (no
-HTTP status: refused, timed out, DNS) is suspended for a while after the
-failure -- lookups skip it and uploads fail at once -- and one request probes
-it again when the pause is over (the pause doubles on each failure, up to
-`SUSPEND_MAX` seconds), so a dead or hung store costs a build one timeout per
-pause, not one per compile.
+logged, and the compile goes on. A shared tier that is unavailable -- it
+cannot be reached (no HTTP status: refused, timed out, DNS, no credentials)
+or it answers with a server error (HTTP 5xx, after the backend's own
+retries) -- is suspended for a while after the failure: lookups skip it and
+uploads fail at once (both counted), and one request probes it again when
+the pause is over (the pause doubles on each failure, up to `SUSPEND_MAX`
+seconds). So a dead, hung or failing store costs a build one timeout per
+pause, not one per compile. A refusal (403, 404, ...) means the service
+works: it is counted, never suspended.
+
+`open_backends` turns the registered storage kinds into the backends the
+configuration asks for, in lookup order; the engine and `pycache doctor`
+both build on it.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .. import env as names
-from ..api import StorageBackend
+from ..api import StorageBackend, StorageBackendType
 from ..errors import ConfigError, StorageError
 
 log = logging.getLogger("pycache.storage")
@@ -95,6 +102,65 @@ class Tier:
     shared: bool
 
 
+def unavailable(exc: BaseException) -> bool:
+    """Does this failure say the tier is not working (rather than refusing)?"""
+    if not isinstance(exc, StorageError) or exc.status is None:
+        return True  # not reached, timed out, or a backend that broke the protocol
+    return exc.status >= 500
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedBackend:
+    """One backend the configuration turned on, or one that could not be made."""
+
+    kind: StorageBackendType
+    name: str
+    tier: int
+    backend: StorageBackend | None = None
+    error: BaseException | None = None
+
+
+def open_backends(kinds: Sequence[StorageBackendType], config: Any) -> list[OpenedBackend]:
+    """Every backend the configuration turns on, in lookup order.
+
+    Each kind's ``create(config)`` gives None (not configured), a backend, or
+    a list (one kind configured several times, e.g. two OpenDAL services) of
+    backends and of exceptions for those that could not be opened (a
+    `StorageError` names its tier by ``backend``). A backend with an integer
+    ``tier`` attribute of its own takes that place, any other its kind's;
+    equal tiers keep registration order. A kind whose ``create`` raised, a
+    tier that could not be opened, or a backend whose name an earlier one
+    already has, comes back with its error and no backend: the caller reports
+    it and goes on without it.
+    """
+    opened: list[OpenedBackend] = []
+    for kind in kinds:
+        try:
+            made = kind.create(config)
+        except Exception as exc:
+            opened.append(OpenedBackend(kind=kind, name=kind.name, tier=kind.tier, error=exc))
+            continue
+        if made is None:
+            continue
+        for item in made if isinstance(made, (list, tuple)) else [made]:
+            if isinstance(item, BaseException):
+                name = item.backend if isinstance(item, StorageError) else kind.name
+                opened.append(OpenedBackend(kind=kind, name=name, tier=kind.tier, error=item))
+                continue
+            tier = getattr(item, "tier", None)
+            tier = tier if isinstance(tier, int) and not isinstance(tier, bool) else kind.tier
+            opened.append(OpenedBackend(kind=kind, name=item.name, tier=tier, backend=item))
+    seen: set[str] = set()
+    for index, entry in enumerate(opened):
+        if entry.backend is None:
+            continue
+        if entry.name in seen:
+            error = ConfigError(f"two storage tiers are named {entry.name!r} (the second, of kind {entry.kind.name}, is not used)")
+            opened[index] = OpenedBackend(kind=entry.kind, name=entry.name, tier=entry.tier, error=error)
+        seen.add(entry.name)
+    return sorted(opened, key=lambda entry: entry.tier)  # stable: registration order within a tier
+
+
 @dataclass(slots=True)
 class _Job:
     key: str
@@ -135,7 +201,7 @@ class _Suspension:
         """Record a failure; the pause started (seconds), or 0 when none."""
         with self._lock:
             self.probing = False
-            if not unreachable:  # the service answered: it is there
+            if not unreachable:  # the service answered and works: it is there
                 self.failures = 0
                 return 0.0
             self.failures += 1
@@ -284,7 +350,7 @@ class TieredStore:
             text = str(exc)
         else:  # a backend that broke the protocol: still name the cause in full
             text = f"{name} {operation} {key}: {type(exc).__name__}: {exc}"
-        unreachable = tier.shared and (not isinstance(exc, StorageError) or exc.status is None)
+        unreachable = tier.shared and unavailable(exc)
         pause = self._suspensions[name].failed(unreachable, text) if tier.shared else 0.0
         with self._lock:
             counters = self._counters[name]
