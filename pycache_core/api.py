@@ -54,6 +54,10 @@ class CompilerFamily:
     api_version: int
     precedence: int = 0
     description: str = ""
+    #: May a miss's compile run as ``PREFIX compiler args...`` when
+    #: ``PYCACHE_PREFIX_COMMAND`` is set (distcc, icecc: plain C-family compiler
+    #: calls a compile farm can take)? Families that say no compile locally.
+    accepts_prefix_command: bool = False
 
     def matches(self, executable_name: str) -> bool:
         name = executable_name[:-4] if executable_name.lower().endswith(".exe") else executable_name

@@ -73,6 +73,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     names.UPLOAD_QUEUE_POLICY: ("wait", "when the upload queue is full: wait or drop"),
     names.SERVER_JOBS: ("0", "compiles the server runs at once (0 = 2 x CPUs)"),
     names.SERVER_TIMEOUT: ("30", "seconds a client waits on a silent server before compiling itself"),
+    names.PREFIX_COMMAND: (None, "run each cache miss as PREFIX compiler args... (distcc, icecc); never in the key"),
 }
 
 

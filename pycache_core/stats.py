@@ -22,6 +22,10 @@ Counters (totals, and per compiler family):
     seconds_compiling   time spent compiling misses
     bytes_read          entry bytes read from storage on hits
     bytes_written       entry bytes written to storage
+    prefix_compiles     misses compiled through PYCACHE_PREFIX_COMMAND (distcc, icecc)
+    prefix_failures     prefixed compiles that failed where the local retry succeeded
+                        (the cause under ``errors["prefix_command"]``)
+    prefix_skipped      misses of a family the prefix cannot serve, compiled locally
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ COUNTERS = (
     "seconds_compiling",
     "bytes_read",
     "bytes_written",
+    "prefix_compiles",
+    "prefix_failures",
+    "prefix_skipped",
 )
 
 

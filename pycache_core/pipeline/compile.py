@@ -160,7 +160,7 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     invocation, parsed, context = call.ready
     assert call.family is not None
     started = time.time()
-    result = run_compiler(call)
+    result = run_compiler(call, engine.config)
     call.compiled = result
     stderr = result.stderr
     if parsed.colour_diagnostics and not invocation.stderr_is_tty:

@@ -3,29 +3,119 @@
 The one place a cached call's compile is started: with the family's run
 arguments and environment (when they differ from the caller's), no stdin,
 its output captured for the reply and the entry.
+
+``PYCACHE_PREFIX_COMMAND`` (the call's environment first, then the
+configuration) runs it as ``PREFIX compiler args...`` -- ``distcc``,
+``icecc``, ``nice -n 5 distcc`` (split like a shell would) -- when the family
+accepts a prefix (`CompilerFamily.accepts_prefix_command`); other families
+compile locally, counted as ``prefix_skipped``. Only this compile goes
+through the prefix: dependency discovery, probes and direct-mode checks
+never do, and the prefix is in no key, so the entry is the same whichever
+host compiled it.
+
+A prefixed compile that fails (the prefix cannot be started, or it exits
+non-zero) is compiled again locally: when the local compile succeeds the
+prefix was at fault -- counted as ``prefix_failures``, with its exit status
+and last words under ``errors["prefix_command"]`` -- and when it fails too,
+its exit status and diagnostics are the compiler's own verdict, as if no
+prefix were set. Lines the launcher writes in its own name
+(``distcc[1234] ...``, ``icecc[1234] ...``) are logged and kept out of the
+stderr that is replayed and stored.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import shlex
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
+from .. import env as names
 from ..api import CompileResult
 from .call import Call
 
+log = logging.getLogger("pycache.run")
 
-def run_compiler(call: Call) -> CompileResult:
+#: Characters of a failed prefix's stderr kept in the error message.
+STDERR_TAIL = 300
+
+
+def run_compiler(call: Call, config: Any = None) -> CompileResult:
     invocation, parsed = call.invocation, call.parsed
     assert invocation is not None and parsed is not None
     arguments = parsed.run_arguments if parsed.run_arguments is not None else invocation.arguments
     env = parsed.run_environment if parsed.run_environment is not None else invocation.env
+    argv = [str(invocation.compiler), *arguments]
+    prefix = prefix_command(call, config)
+    if prefix is None:
+        return _run(argv, invocation.cwd, env)
+    return _run_prefixed(call, prefix, argv, invocation.cwd, env)
+
+
+def prefix_command(call: Call, config: Any = None) -> list[str] | None:
+    """The words of the prefix for this call's compile, or None to compile locally."""
+    assert call.invocation is not None
+    text = call.invocation.env.get(names.PREFIX_COMMAND)
+    if text is None and config is not None:
+        text = config.value(names.PREFIX_COMMAND)
+    if not text or not text.strip():
+        return None
+    family = call.family
+    if family is None or not family.accepts_prefix_command:
+        call.delta.add("prefix_skipped")
+        log.info("[%s] %s is not used for family %s: compiled locally", call.label, names.PREFIX_COMMAND,
+                 family.name if family else "?")  # fmt: skip
+        return None
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        call.delta.add("prefix_failures")
+        call.delta.error("prefix_command", f"{names.PREFIX_COMMAND}={text!r} cannot be split into words: {exc}; compiled locally")
+        return None
+    return words or None
+
+
+def _run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> CompileResult:
     started = time.monotonic()
-    proc = subprocess.run(
-        [str(invocation.compiler), *arguments],
-        cwd=invocation.cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        check=False,
-    )
+    proc = subprocess.run(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, check=False)
     return CompileResult(exit_code=proc.returncode, stdout=proc.stdout, stderr=proc.stderr, duration=time.monotonic() - started)
+
+
+def _run_prefixed(call: Call, prefix: list[str], argv: list[str], cwd: Path, env: Mapping[str, str]) -> CompileResult:
+    shown = shlex.join(prefix)
+    try:
+        result = _run([*prefix, *argv], cwd, env)  # the prefix is found on the call's PATH
+    except OSError as exc:
+        why = f"{shown} could not be started: {exc.strerror or exc}"
+    else:
+        stderr, own = _launcher_lines(prefix[0], result.stderr)
+        if own:
+            log.info("[%s] %s said: %s", call.label, shown, " | ".join(own))
+        if result.exit_code == 0:
+            call.delta.add("prefix_compiles")
+            return CompileResult(exit_code=0, stdout=result.stdout, stderr=stderr, duration=result.duration)
+        tail = (" ".join(own) or result.stderr.decode("utf-8", "replace")).strip()[-STDERR_TAIL:]
+        why = f"{shown} exited with {result.exit_code}" + (f": {tail}" if tail else "")
+    local = _run(argv, cwd, env)
+    if local.exit_code == 0:
+        call.delta.add("prefix_failures")
+        call.delta.error("prefix_command", f"{why}; compiled locally instead")
+        log.warning("[%s] %s; compiled locally instead", call.label, why)
+    else:  # the compile itself fails: its own diagnostics, as without a prefix
+        log.info("[%s] %s; the local compile fails too (exit %d)", call.label, why, local.exit_code)
+    return local
+
+
+def _launcher_lines(program: str, stderr: bytes) -> tuple[bytes, list[str]]:
+    """``stderr`` without the lines the launcher wrote in its own name, and those lines."""
+    name = re.escape(os.path.basename(program)).encode()
+    own_line = re.compile(rb"^" + name + rb"\[\d+\]", re.IGNORECASE)
+    kept, own = [], []
+    for line in stderr.splitlines(keepends=True):
+        (own if own_line.match(line) else kept).append(line)
+    return b"".join(kept), [line.decode("utf-8", "replace").strip() for line in own]

@@ -47,6 +47,7 @@ def pycache_register_compilers() -> list[CompilerFamily]:
             api_version=API_VERSION,
             precedence=0,
             description="gcc and clang: C, C++, Objective-C and assembler-with-cpp to objects",
+            accepts_prefix_command=True,  # distcc and icecc serve gcc and clang
         )
     ]
 
