@@ -2,8 +2,11 @@
 
 Everything a hook receives or returns is defined here: frozen, slotted,
 keyword-only dataclasses, so that a plugin cannot mutate what the core relies
-on and a type checker sees real signatures. Plugin authors import from this
-module (and `hookimpl`) only::
+on and a type checker sees real signatures. They are immutable all the way
+down: a mapping they hold is a `FrozenMap` and a sequence a tuple (a plugin
+may pass a dict or a list; it is copied on construction), so each is
+hashable where its contents are. Plugin authors import from this module (and
+`hookimpl`) only::
 
     from pycache_core.api import hookimpl, CompilerFamily, ParsedInvocation
 
@@ -17,10 +20,10 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Any, Protocol, TypeVar, Union
 
 import pluggy
 
@@ -32,6 +35,73 @@ PROJECT = "pycache"
 API_VERSION = 1
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenMap(Mapping[K, V]):
+    """An immutable mapping, hashable when its values are: what the api's
+    types hold instead of a dict. Reads like a dict (``get``, ``items``,
+    ``in``, iteration in insertion order, ``dict(m)`` for a mutable copy);
+    has no way to change it."""
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = (), /) -> None:
+        self._data: dict[K, V] = dict(items)
+        self._hash: int | None = None
+
+    def __getitem__(self, key: K) -> V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def get(self, key, default=None):  # as dict.get, without Mapping's try/except
+        return self._data.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMap):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other.items())
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+    def __reduce__(self):
+        return (FrozenMap, (self._data,))
+
+
+def frozen_map(value: Mapping[K, V]) -> FrozenMap[K, V]:
+    """``value`` as a `FrozenMap` (itself when it already is one)."""
+    return value if isinstance(value, FrozenMap) else FrozenMap(value)
+
+
+def _freeze(instance: object, **converters: Callable[[Any], Any]) -> None:
+    """Replace fields of a frozen dataclass by their immutable form (in
+    ``__post_init__``: a plugin may pass a dict or a list)."""
+    for name, convert in converters.items():
+        value = getattr(instance, name)
+        if value is not None:
+            object.__setattr__(instance, name, convert(value))
+
+
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    return value if type(value) is tuple else tuple(value)
 
 
 # --- Compiler families -------------------------------------------------------
@@ -59,6 +129,9 @@ class CompilerFamily:
     #: calls a compile farm can take)? Families that say no compile locally.
     accepts_prefix_command: bool = False
 
+    def __post_init__(self) -> None:
+        _freeze(self, executables=_tuple)
+
     def matches(self, executable_name: str) -> bool:
         name = executable_name[:-4] if executable_name.lower().endswith(".exe") else executable_name
         return any(re.fullmatch(pattern, name) for pattern in self.executables)
@@ -78,7 +151,10 @@ class CompilerIdentity:
     path: Path
     version: str
     fingerprint: str
-    details: Mapping[str, str] = field(default_factory=dict)
+    details: Mapping[str, str] = field(default_factory=FrozenMap)
+
+    def __post_init__(self) -> None:
+        _freeze(self, details=frozen_map)
 
 
 # --- One call of a compiler -------------------------------------------------
@@ -100,6 +176,9 @@ class Invocation:
     env: Mapping[str, str]
     family: str
     stderr_is_tty: bool = False
+
+    def __post_init__(self) -> None:
+        _freeze(self, arguments=_tuple, env=frozen_map)
 
     def resolve(self, path: str | Path) -> Path:
         """``path`` as the compiler would see it: relative to the call's cwd."""
@@ -142,7 +221,9 @@ class ParsedInvocation:
       default for this call (a cargo workspace root, ``CARGO_HOME``), in
       addition to ``PYCACHE_BASEDIRS``.
     - ``private``: the plugin's own parsed state, opaque to the core, handed
-      back to the plugin's later hooks.
+      back to the plugin's later hooks. Make it immutable too (a frozen
+      dataclass); it is left out of the hash, so a parsed invocation is
+      hashable whatever it holds.
     """
 
     language: str
@@ -154,7 +235,19 @@ class ParsedInvocation:
     run_environment: Mapping[str, str] | None = None
     colour_diagnostics: bool = False
     base_dirs: tuple[Path, ...] = ()
-    private: Any = None
+    private: Any = field(default=None, hash=False)
+
+    def __post_init__(self) -> None:
+        _freeze(
+            self,
+            sources=_tuple,
+            outputs=frozen_map,
+            key_arguments=_tuple,
+            ignored_arguments=_tuple,
+            run_arguments=_tuple,
+            run_environment=frozen_map,
+            base_dirs=_tuple,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +293,10 @@ class KeyComponent:
     name: str
     value: KeyValue
 
+    def __post_init__(self) -> None:
+        if isinstance(self.value, list):
+            object.__setattr__(self, "value", tuple(self.value))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Dependencies:
@@ -230,6 +327,9 @@ class Dependencies:
     env_names: tuple[str, ...] = ()
     manifest_ok: bool = True
     deferred: bool = False
+
+    def __post_init__(self) -> None:
+        _freeze(self, components=_tuple, files=_tuple, absent=_tuple, env_names=_tuple)
 
 
 # --- Results and outputs ----------------------------------------------------
@@ -270,6 +370,9 @@ class Outputs:
 
     artifacts: tuple[Artifact, ...]
     dependencies: Dependencies | None = None
+
+    def __post_init__(self) -> None:
+        _freeze(self, artifacts=_tuple)
 
 
 # --- Services the core lends to plugins -------------------------------------

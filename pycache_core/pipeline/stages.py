@@ -24,6 +24,7 @@ from .. import env as names
 from ..api import (
     CompilerIdentity,
     Dependencies,
+    FrozenMap,
     Invocation,
     KeyComponent,
     NotCacheable,
@@ -65,7 +66,7 @@ def parse(engine: Engine, call: Call) -> ParseOutcome | None:
         invoked_as=request.argv[0],
         arguments=tuple(request.argv[1:]),
         cwd=Path(request.cwd),
-        env=dict(request.env),
+        env=FrozenMap(request.env),
         family=family.name,
         stderr_is_tty=request.stderr_is_tty,
     )
