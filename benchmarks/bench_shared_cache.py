@@ -84,7 +84,7 @@ def timed_build(build: Path, targets, env: dict[str, str], jobs: int) -> float:
     return elapsed
 
 
-def pycache_run(name: str, pycache: str, build: Path, targets, env: dict[str, str], jobs: int) -> Row:
+def pycache_run(name: str, pycache: str, build: Path, targets, env: dict[str, str], jobs: int, tier: str = "s3") -> Row:
     configure(build, pycache, env)
     # Started before the clock, as sccache's is: the build pays for lookups, not for the server's start.
     subprocess.run([pycache, "server", "start"], env=env, check=True, capture_output=True)
@@ -94,8 +94,8 @@ def pycache_run(name: str, pycache: str, build: Path, targets, env: dict[str, st
     stop = time.monotonic() - started
     stats = json.loads(subprocess.run([pycache, "stats", "--json"], env=env, check=True, capture_output=True).stdout)
     totals = stats["totals"]
-    s3 = stats.get("tiers", {}).get("s3", {})
-    notes = {k: s3.get(k) for k in ("hits", "uploads_done", "uploads_failed", "uploads_dropped", "errors") if s3.get(k)}
+    shared = stats.get("tiers", {}).get(tier, {})
+    notes = {k: shared.get(k) for k in ("hits", "uploads_done", "uploads_failed", "uploads_dropped", "errors") if shared.get(k)}
     return Row(name, seconds, stop, served=int(totals.get("hits", 0)), compiled=int(totals.get("misses", 0)), notes=notes)
 
 
