@@ -102,17 +102,22 @@ def _names_under(path: str, directory: str) -> str | None:
     return None
 
 
-def shadow_candidates(markers: Iterable[Marker], search: SearchPath, cwd: Path) -> list[Path]:
+def shadow_candidates(
+    markers: Iterable[Marker], search: SearchPath, cwd: Path, *, includer_stack: bool = False
+) -> list[Path]:
     """Paths that, if created, would be found instead of a header read now.
 
     For each header: every way its path splits into (search directory, name)
     -- the includer's own directory first (quoted includes), then the
     ``-iquote`` list, then the ``<...>`` list -- gives the directories searched
     before the one it was found in; the same name in each of them must stay
-    absent. Candidates that exist now cannot have been searched (the
-    preprocessor would have taken them: an ``#include_next`` or an angled
-    include), so they are left out. Directories that did not exist are
-    reported whole: any header in them would be a new candidate.
+    absent. ``includer_stack``: MSVC's rule, where a quoted include searches
+    the directory of every file on the include stack (the marker's
+    ``ancestors``) after the includer's and before the lists. Candidates that
+    exist now cannot have been searched (the preprocessor would have taken
+    them: an ``#include_next`` or an angled include), so they are left out.
+    Directories that did not exist are reported whole: any header in them
+    would be a new candidate.
     """
     chain = [*search.quote, *search.bracket]
     absent: dict[Path, None] = {Path(resolve(cwd, d)): None for d in search.missing}
@@ -124,21 +129,23 @@ def shadow_candidates(markers: Iterable[Marker], search: SearchPath, cwd: Path) 
         return exists_cache[p]
 
     for marker in markers:
-        includer_dir = os.path.dirname(marker.includer) if not marker.includer.startswith("<") else ""
-        splits: list[tuple[int, str]] = []  # (position in [includer dir, *chain], name)
-        if includer_dir:
-            name = _names_under(marker.path, includer_dir)
-            if name is not None:
-                splits.append((0, name))
-        elif not os.path.isabs(marker.path):
-            splits.append((0, marker.path[2:] if marker.path.startswith("./") else marker.path))
-        for index, directory in enumerate(chain, start=1):
+        includers = [marker.includer, *marker.ancestors] if includer_stack else [marker.includer]
+        own = [os.path.dirname(i) if not i.startswith("<") else "" for i in includers]
+        splits: list[tuple[int, str]] = []  # (position in [*own, *chain], name)
+        for index, includer_dir in enumerate(own):
+            if includer_dir:
+                name = _names_under(marker.path, includer_dir)
+                if name is not None:
+                    splits.append((index, name))
+            elif not os.path.isabs(marker.path):
+                splits.append((index, marker.path[2:] if marker.path.startswith("./") else marker.path))
+        for index, directory in enumerate(chain, start=len(own)):
             name = _names_under(marker.path, directory)
             if name is None:
                 name = _names_under(os.path.normpath(marker.path), os.path.normpath(directory))
             if name is not None:
                 splits.append((index, name))
-        searched = [includer_dir or "."] + chain
+        searched = [d or "." for d in own] + chain
         for position, name in splits:
             for earlier in searched[:position]:
                 candidate = _first_missing(resolve(cwd, _strip_dir(earlier)), name, exists)

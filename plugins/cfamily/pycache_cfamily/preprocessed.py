@@ -38,11 +38,15 @@ _ASM_INCLUDE = re.compile(rb"^\s*\.include\b", re.M)
 class Marker:
     """A file the preprocessor entered: its path as the markers spell it,
     the file it was entered from (whose directory a quoted include searches
-    first), and whether it is a system header (flag 3)."""
+    first), and whether it is a system header (flag 3). ``ancestors``: the
+    includer's own includers, innermost first, where a family knows them
+    (MSVC searches each one's directory too; see
+    `pycache_cfamily.includes.shadow_candidates`)."""
 
     path: str
     includer: str
     system: bool
+    ancestors: tuple[str, ...] = ()
 
 
 def parse_markers(output: bytes) -> list[Marker]:

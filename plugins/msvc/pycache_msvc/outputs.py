@@ -1,0 +1,41 @@
+"""Collecting what a successful cl or clang-cl compile wrote.
+
+The object always; the dependency file ``/clang:-MD`` wrote; the .pch of a
+``/Yc``; and what only cl.exe writes -- the object's own PDB for ``/Zi``
+and ``/ZI`` (clang-cl puts that debug information in the object, as for
+``/Z7``, and writes no PDB: a file at that path is someone else's) and the
+``/sourceDependencies`` JSON. What the compiler printed (``/showIncludes``
+notes on stdout included) is stored by the core and replayed as it was.
+"""
+
+from __future__ import annotations
+
+from pycache_cfamily import reasons as R
+from pycache_core.api import Artifact, Invocation, NotCacheable, Outputs, ParsedInvocation, PluginContext
+
+from . import toolchain
+
+#: Roles whose files name paths (the dependency file lists headers), stored
+#: with base directories made portable.
+RELOCATABLE_ROLES = frozenset({"depfile"})
+
+#: Roles only cl.exe writes.
+CL_ONLY_ROLES = frozenset({"pdb", "source-dependencies"})
+
+
+def collect(invocation: Invocation, parsed: ParsedInvocation, context: PluginContext) -> Outputs | NotCacheable:
+    cl_exe = toolchain.kind_of(context) == toolchain.MSVC
+    artifacts: list[Artifact] = []
+    for role, slot in parsed.outputs.items():
+        required = slot.required
+        if role in CL_ONLY_ROLES:
+            if not cl_exe:
+                continue
+            required = True
+        path = invocation.resolve(slot.path)
+        if not path.is_file():
+            if required:
+                return NotCacheable(R.MISSING_OUTPUT, f"the compiler did not write the {role} file {path}")
+            continue
+        artifacts.append(Artifact(role=role, path=slot.path, relocatable=role in RELOCATABLE_ROLES))
+    return Outputs(artifacts=tuple(artifacts))
