@@ -224,6 +224,23 @@ def _refuse_with(reason: str, detail: str) -> Handler:
     return handler
 
 
+def _key_only(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
+    """In the key, not in the ``/E`` run (it changes no macro or header)."""
+    walk.key.extend(tokens)
+    return None
+
+
+def _sets(**fields: bool) -> Callable[[_Walk, ParsedArg], Refusal]:
+    """An update that records ``fields`` on the walk (/X: default_includes=False)."""
+
+    def update(walk: _Walk, arg: ParsedArg) -> Refusal:
+        for name, value in fields.items():
+            setattr(walk, name, value)
+        return None
+
+    return update
+
+
 def _colon_value(arg: ParsedArg) -> Refusal:
     # cl 2017+ reads /Fo:x as /Fo x; clang-cl 14 names a file ":x".
     if (arg.value or "").startswith(":"):
@@ -233,15 +250,26 @@ def _colon_value(arg: ParsedArg) -> Refusal:
     return None
 
 
+def _value_to(name: str, *, then: Handler = _ignored, colon: bool = False) -> Handler:
+    """A handler that records the option's value in ``walk.<name>`` (added
+    to it when it is a list, else the last one wins), then treats the
+    option like ``then``. ``colon``: refuse cl's ``/Fo:`` spelling."""
+
+    def handler(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
+        refused = _colon_value(arg) if colon else None
+        if refused is not None:
+            return refused
+        current = getattr(walk, name)
+        if isinstance(current, list):
+            current.append(arg.value or "")
+        else:
+            setattr(walk, name, arg.value or "")
+        return then(walk, arg, tokens)
+
+    return handler
+
+
 # --- cl's own options -------------------------------------------------------------
-
-
-def _object(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
-    refused = _colon_value(arg)
-    if refused is None:
-        walk.object_value = arg.value or ""
-        walk.ignored.extend(tokens)
-    return refused
 
 
 def _source(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
@@ -255,87 +283,14 @@ def _language(walk: _Walk, arg: ParsedArg) -> Refusal:
     return None
 
 
-def _include_dir(walk: _Walk, arg: ParsedArg) -> Refusal:
-    walk.include_dirs.append(arg.value or "")
-    return None
-
-
-def _system_include_dir(walk: _Walk, arg: ParsedArg) -> Refusal:
-    walk.system_include_dirs.append(arg.value or "")
-    return None
-
-
-def _include_env(walk: _Walk, arg: ParsedArg) -> Refusal:
-    walk.include_env.append(arg.value or "")
-    return None
-
-
-def _no_default_includes(walk: _Walk, arg: ParsedArg) -> Refusal:
-    walk.default_includes = False
-    return None
-
-
 def _sdk_dir(walk: _Walk, arg: ParsedArg) -> Refusal:
     if arg.option[1:] in ("winsysroot", "vctoolsdir"):
         walk.sdk_dirs = True
     return None
 
 
-def _absolute_diagnostics(walk: _Walk, arg: ParsedArg) -> Refusal:
-    walk.absolute_diagnostics = True
-    return None
-
-
 def _debug_format(walk: _Walk, arg: ParsedArg) -> Refusal:
     walk.debug_format = arg.option[1:]
-    return None
-
-
-def _pdb(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
-    refused = _colon_value(arg)
-    if refused is None:
-        walk.pdb_value = arg.value or ""
-        walk.ignored.extend(tokens)
-    return refused
-
-
-def _pch_create(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
-    walk.pch_create = arg.value or ""
-    walk.key.extend(tokens)
-    return None
-
-
-def _pch_use(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
-    walk.pch_use = arg.value or ""
-    walk.key.extend(tokens)
-    return None
-
-
-def _pch_file(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
-    refused = _colon_value(arg)
-    if refused is None:
-        walk.pch_file = arg.value or ""
-        walk.ignored.extend(tokens)
-    return refused
-
-
-def _pch_off(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
-    walk.pch_off = True
-    walk.key.extend(tokens)
-    return None
-
-
-def _show_includes(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
-    # What it prints is replayed from the entry, so the key tells it apart;
-    # the /E run gets a /showIncludes of its own.
-    walk.show_includes = True
-    walk.key.extend(tokens)
-    return None
-
-
-def _source_dependencies(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
-    walk.source_dependencies = arg.value or ""
-    walk.ignored.extend(tokens)
     return None
 
 
@@ -351,12 +306,6 @@ def _clang(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
 def _depfile(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
     walk.dep_kind = arg.option
     walk.key.extend(tokens)
-    return None
-
-
-def _depfile_name(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
-    walk.dep_file = arg.value or ""
-    walk.ignored.extend(tokens)
     return None
 
 
@@ -427,20 +376,6 @@ def _colour(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
     return None
 
 
-def _input_file(walk: _Walk, arg: ParsedArg) -> Refusal:
-    walk.input_files.append(arg.value or "")
-    return None
-
-
-def _sets(**fields: bool) -> Callable[[_Walk, ParsedArg], Refusal]:
-    def update(walk: _Walk, arg: ParsedArg) -> Refusal:
-        for name, value in fields.items():
-            setattr(walk, name, value)
-        return None
-
-    return update
-
-
 def _opt_info(walk: _Walk, arg: ParsedArg) -> Refusal:
     if "=" in (arg.value or ""):
         return NotCacheable(R.EXTRA_OUTPUT, f"{arg.tokens[0]} writes a file")
@@ -452,26 +387,28 @@ _HANDLERS: dict = exhaustive_handlers(
     CL_OPTIONS,
     {
         K.COMPILE: _ignored,
-        K.OBJECT: _object,
+        K.OBJECT: _value_to("object_value", colon=True),
         K.SOURCE: _source,
         K.LANGUAGE: _then(_language),
         K.MACRO: _preprocessor,
-        K.INCLUDE_DIR: _then(_include_dir, _preprocessor),
-        K.SYSTEM_INCLUDE_DIR: _then(_system_include_dir, _preprocessor),
-        K.INCLUDE_ENV: _then(_include_env, _preprocessor),
-        K.NO_DEFAULT_INCLUDES: _then(_no_default_includes, _preprocessor),
+        K.INCLUDE_DIR: _value_to("include_dirs", then=_preprocessor),
+        K.SYSTEM_INCLUDE_DIR: _value_to("system_include_dirs", then=_preprocessor),
+        K.INCLUDE_ENV: _value_to("include_env", then=_preprocessor),
+        K.NO_DEFAULT_INCLUDES: _then(_sets(default_includes=False), _preprocessor),
         K.SDK_DIR: _then(_sdk_dir, _preprocessor),
         K.FORCED_INCLUDE: _preprocessor,
         K.CODEGEN: _keyed,
-        K.ABSOLUTE_DIAGNOSTICS: _then(_absolute_diagnostics),
+        K.ABSOLUTE_DIAGNOSTICS: _then(_sets(absolute_diagnostics=True)),
         K.DEBUG_INFO: _then(_debug_format),
-        K.PDB: _pdb,
-        K.PCH_CREATE: _pch_create,
-        K.PCH_USE: _pch_use,
-        K.PCH_FILE: _pch_file,
-        K.PCH_OFF: _pch_off,
-        K.SHOW_INCLUDES: _show_includes,
-        K.SOURCE_DEPENDENCIES: _source_dependencies,
+        K.PDB: _value_to("pdb_value", colon=True),
+        K.PCH_CREATE: _value_to("pch_create", then=_key_only),
+        K.PCH_USE: _value_to("pch_use", then=_key_only),
+        K.PCH_FILE: _value_to("pch_file", colon=True),
+        K.PCH_OFF: _then(_sets(pch_off=True), _key_only),
+        # What /showIncludes prints is replayed from the entry, so the key
+        # tells it apart; the /E run gets a /showIncludes of its own.
+        K.SHOW_INCLUDES: _then(_sets(show_includes=True), _key_only),
+        K.SOURCE_DEPENDENCIES: _value_to("source_dependencies"),
         K.CLANG: _clang,
         K.RESPONSE_QUOTING: _ignored,  # applied when the response files were read
         K.IGNORED: _ignored,
@@ -487,7 +424,7 @@ _HANDLERS: dict = exhaustive_handlers(
         G.OUTPUT: _refuse_with(R.UNSUPPORTED_OPTION, "name the object with /Fo"),
         G.LANGUAGE: _refuse_with(R.UNSUPPORTED_OPTION, "name the language with /TC, /TP, /Tc or /Tp"),
         G.DEPFILE: _depfile,
-        G.DEPFILE_NAME: _depfile_name,
+        G.DEPFILE_NAME: _value_to("dep_file"),
         G.DEPFILE_TARGET: _depfile_target,
         G.DEPFILE_FORMAT: _keyed,
         G.PREPROCESSOR: _preprocessor,
@@ -514,7 +451,7 @@ _HANDLERS: dict = exhaustive_handlers(
         G.PROFILE_ARCS_OFF: _keyed,
         G.CWD_SENSITIVE: _then(_sets(cwd_sensitive=True)),
         G.PROFILE_USE: _refuse_with(R.PROFILE_USE, "profile files are not read into the key"),
-        G.INPUT_FILE: _then(_input_file),
+        G.INPUT_FILE: _value_to("input_files", then=_keyed),
         G.RECORD_COMMAND_LINE: _then(_sets(record_command_line=True)),
         G.PCH_PREPROCESS: _keyed,
         G.OPT_INFO: _then(_opt_info),
