@@ -23,9 +23,9 @@ from . import connection, protocol
 from . import env as names
 from .which import find_executable
 
-SUBCOMMANDS = frozenset(
-    {"stats", "server", "config", "explain", "doctor", "plugins", "cache", "version", "--help", "-h", "--version"}
-)
+COMMANDS = ("stats", "server", "config", "explain", "doctor", "plugins", "cache", "version", "wrap", "cargo")
+SUBCOMMANDS = frozenset({*COMMANDS, "--help", "-h", "--version"})
+HELP = ("--help", "-h")
 
 
 def main(argv=None):
@@ -37,60 +37,77 @@ def main(argv=None):
         return compile_command([program, *argv[1:]])
     rest = argv[1:]
     if rest and rest[0] == "wrap":
-        rest = rest[1:]
-        if rest and rest[0] == "--":
-            rest = rest[1:]
-        if not rest:
-            sys.stderr.write("pycache wrap: missing compiler command (pycache wrap -- gcc -c a.c)\n")
-            return 2
-        return compile_command(rest)
+        command = rest[1:]
+        if command[:1] == ["--"]:
+            command = command[1:]
+        elif command[:1] and command[0] in HELP:
+            command = []
+            rest = ["wrap", "--help"]
+        if command:
+            return compile_command(command)
+        # `pycache wrap` alone: typer's usage message
+    elif rest and rest[0] == "cargo" and rest[1:] not in (["--help"], ["-h"]):
+        from .cli.cargo import run_cargo  # stdlib only: cargo starts at once
+
+        return run_cargo(rest[1:])
     if not rest or rest[0] in SUBCOMMANDS or rest[0].startswith("-"):
-        from .cli.main import run
+        from .cli.main import run  # typer and rich: only for subcommands
 
         return run(rest)
-    return compile_command(rest)
+    return compile_command(rest, launcher=True)
 
 
 # --- one compile ------------------------------------------------------------
 
 
-def compile_command(command):
+def compile_command(command, launcher=False):
+    """Compile ``command`` through the cache. ``launcher``: the form
+    ``pycache WORD ...``, where a WORD that runs nothing may be a mistyped
+    subcommand."""
     environ = os.environ
     self_exe = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     if names.is_true(environ.get(names.DISABLE)):
-        return exec_compiler(command, self_exe)
+        return exec_compiler(command, self_exe, launcher=launcher)
     cwd = os.getcwd()
     tty = os.isatty(2)
     if names.is_true(environ.get(names.NO_SERVER)):
-        return _compile_in_process(command, cwd, tty, self_exe)
+        return _compile_in_process(command, cwd, tty, self_exe, launcher)
     try:
         sock_path, lock_path, _faults = connection.server_paths(environ)
     except OSError as exc:
-        connection.record_fault(environ, "server-unavailable", f"no runtime directory: {exc}")
-        return exec_compiler(command, self_exe)
+        cause = f"no runtime directory: {exc}"
+        connection.mark_unavailable(environ, cause)
+        connection.record_fault(environ, "server-unavailable", cause)
+        return exec_compiler(command, self_exe, launcher=launcher)
     payload = protocol.encode_compile(connection.server_fingerprint(environ), cwd, tty, self_exe, command, environ)
     try:
         try:
             body = connection.request(sock_path, payload)
         except (FileNotFoundError, ConnectionRefusedError):
-            connection.start_server(environ, sock_path, lock_path)
+            connection.start_server(environ, sock_path, lock_path)  # backs off after a failed start
             body = connection.request(sock_path, payload)
         status, code, _outcome, out, err, execute = protocol.decode_reply(body)
         if status != "ok":
             raise ValueError(f"server answered {status}: {err.decode('utf-8', 'replace')}")
     except (OSError, ValueError) as exc:
         connection.record_fault(environ, "server-unavailable", f"{type(exc).__name__}: {exc}")
-        return exec_compiler(command, self_exe)
+        return exec_compiler(command, self_exe, launcher=launcher)
     if execute:
-        return exec_compiler([execute, *command[1:]], self_exe, argv0=command[0])
+        return exec_compiler([execute, *command[1:]], self_exe, argv0=command[0], launcher=launcher)
     return replay(code, out, err)
 
 
-def _compile_in_process(command, cwd, tty, self_exe):
+def _compile_in_process(command, cwd, tty, self_exe, launcher):
     from .config import Config
     from .pipeline import CompileRequest, Engine
 
-    engine = Engine(Config())
+    try:
+        config = Config()
+        config.check()
+        engine = Engine(config)
+    except Exception as exc:  # a bad setting: warn once per build, compile uncached
+        connection.mark_unavailable(os.environ, f"{type(exc).__name__}: {exc}", what="the cache cannot run in this process")
+        return exec_compiler(command, self_exe, launcher=launcher)
     try:
         reply = engine.compile(
             CompileRequest(argv=tuple(command), cwd=cwd, env=dict(os.environ), stderr_is_tty=tty, client_executable=self_exe)
@@ -98,7 +115,7 @@ def _compile_in_process(command, cwd, tty, self_exe):
     finally:
         engine.store.close()
     if reply.execute:
-        return exec_compiler([reply.execute, *command[1:]], self_exe, argv0=command[0])
+        return exec_compiler([reply.execute, *command[1:]], self_exe, argv0=command[0], launcher=launcher)
     return replay(reply.exit_code, reply.stdout, reply.stderr)
 
 
@@ -120,21 +137,51 @@ def _write_all(fd, data):
         view = view[written:]
 
 
-def exec_compiler(command, self_exe, argv0=None):
+def exec_compiler(command, self_exe, argv0=None, launcher=False):
     """Replace this process with the real compiler (uncached)."""
     name = command[0]
     path = find_executable(name, os.environ, os.getcwd(), [self_exe])
     if path is not None and self_exe and os.path.realpath(path) == self_exe:
         path = None  # a path to pycache itself: running it would loop forever
     if path is None:
-        # What a shell-less exec of a missing program reports (as env(1) does).
-        sys.stderr.write(f"pycache: {name}: No such file or directory\n")
+        if launcher and os.sep not in name:
+            sys.stderr.write(_unknown_word(name))
+        else:
+            # What a shell-less exec of a missing program reports (as env(1) does).
+            sys.stderr.write(f"pycache: {name}: No such file or directory\n")
         return 127
     try:
         os.execv(path, [argv0 or name, *command[1:]])
     except OSError as exc:
         sys.stderr.write(f"pycache: {name}: {exc.strerror}\n")
         return 126 if os.path.exists(path) else 127
+
+
+def _unknown_word(word):
+    """``pycache WORD`` where WORD is neither a subcommand nor an executable.
+    Only this failing path pays for the suggestion (no difflib: it imports re)."""
+    best, best_distance = "", 3
+    for command in COMMANDS:
+        distance = _edit_distance(word, command)
+        if distance < best_distance and distance < len(command) // 2 + 1:
+            best, best_distance = command, distance
+    if best:
+        return f"pycache: unknown command or compiler '{word}'; did you mean '{best}'?\n"
+    return f"pycache: unknown command or compiler '{word}': not a pycache command, and no such executable on PATH\n"
+
+
+def _edit_distance(a, b):
+    """Levenshtein distance, a swap of neighbours counting as one edit."""
+    previous2, previous = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if previous2 is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            row.append(cost)
+        previous2, previous = previous, row
+    return previous[-1]
 
 
 if __name__ == "__main__":

@@ -53,12 +53,15 @@ def server_fingerprint(environ):
     return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
 
 
+def default_runtime_dir(environ):
+    """Where the runtime directory is without ``PYCACHE_RUNTIME_DIR``."""
+    xdg = environ.get("XDG_RUNTIME_DIR")
+    return os.path.join(xdg, "pycache") if xdg else os.path.join("/tmp", f"pycache-{os.getuid()}")
+
+
 def runtime_dir(environ):
     """A per-user directory only the user can open (created 0700)."""
-    base = environ.get(names.RUNTIME_DIR)
-    if not base:
-        xdg = environ.get("XDG_RUNTIME_DIR")
-        base = os.path.join(xdg, "pycache") if xdg else os.path.join("/tmp", f"pycache-{os.getuid()}")
+    base = environ.get(names.RUNTIME_DIR) or default_runtime_dir(environ)
     try:
         os.mkdir(base, 0o700)
     except FileExistsError:
@@ -69,6 +72,13 @@ def runtime_dir(environ):
     return base
 
 
+def server_log_path(environ):
+    """The server's own log (and its stderr: start-up errors land here),
+    unless ``PYCACHE_LOG_FILE`` names another; next to its socket."""
+    base = environ.get(names.RUNTIME_DIR) or default_runtime_dir(environ)
+    return os.path.join(base, "s-" + server_fingerprint(environ) + ".log")
+
+
 def server_paths(environ):
     """(socket, lock file, faults file) of the server for this environment."""
     directory = runtime_dir(environ)
@@ -77,9 +87,14 @@ def server_paths(environ):
 
 
 def record_fault(environ, kind, message):
-    """Leave a note for the server's statistics: the client ran uncached."""
+    """Leave a note for the server's statistics: the client ran uncached.
+    Where the runtime directory cannot be used, the note goes to the default
+    one (`notes_dir`), where ``pycache stats`` looks too."""
+    directory = notes_dir(environ)
+    if directory is None:
+        return
     try:
-        _sock, _lock, faults = server_paths(environ)
+        faults = os.path.join(directory, "s-" + server_fingerprint(environ) + ".faults")
         line = f"{kind}\t{message}".replace("\n", " ")[:2000] + "\n"
         fd = os.open(faults, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -88,6 +103,90 @@ def record_fault(environ, kind, message):
             os.close(fd)
     except OSError:
         pass
+
+
+def notes_dir(environ):
+    """Where the faults file and the unavailable marker go: the runtime
+    directory, or when that cannot be used (a non-private
+    ``PYCACHE_RUNTIME_DIR``) the default one; None when neither can."""
+    try:
+        return runtime_dir(environ)
+    except OSError:
+        if not environ.get(names.RUNTIME_DIR):
+            return None
+    try:
+        return runtime_dir({k: v for k, v in environ.items() if k != names.RUNTIME_DIR})
+    except OSError:
+        return None
+
+
+# --- a server that cannot start: back off ---------------------------------------
+#
+# A server that fails to start (a bad setting, a broken installation) must
+# cost a build once, not on every compile. The first failure leaves a marker
+# holding its cause next to the socket; for BACKOFF seconds after it, compiles
+# run uncached at once (counted as faults). The warning on stderr is printed
+# once "per build": when the marker is made, when its cause changes, or when
+# it was not renewed for NEW_BUILD seconds (no compile tried in that time).
+
+BACKOFF = 60.0
+NEW_BUILD = 600.0
+
+
+class ServerBackoff(OSError):
+    """No start was tried: one failed less than BACKOFF seconds ago."""
+
+
+def unavailable_marker(environ):
+    directory = notes_dir(environ)
+    return None if directory is None else os.path.join(directory, "s-" + server_fingerprint(environ) + ".unavailable")
+
+
+def read_unavailable(environ):
+    """(cause, seconds since it was last seen) of a failed start, or None."""
+    marker = unavailable_marker(environ)
+    if marker is None:
+        return None
+    try:
+        with open(marker, "rb") as f:
+            cause = f.read(4096).decode("utf-8", "replace").strip()
+        import time
+
+        return cause, time.time() - os.stat(marker).st_mtime
+    except OSError:
+        return None
+
+
+def mark_unavailable(environ, cause, what="the cache server cannot start"):
+    """Note that the server cannot run, and why; warn on stderr once per build."""
+    marker = unavailable_marker(environ)
+    previous = read_unavailable(environ)
+    if previous is None or previous[0] != cause or previous[1] > NEW_BUILD:
+        sys.stderr.write(
+            f"pycache: warning: compiling without the cache: {what} "
+            f"(retried in {BACKOFF:.0f} s; `pycache doctor` checks the setup): {cause}\n"
+        )
+    if marker is None:
+        return
+    tmp = f"{marker}.{os.getpid()}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, cause.encode("utf-8", "surrogateescape")[:4000])
+        finally:
+            os.close(fd)
+        os.replace(tmp, marker)
+    except OSError:
+        pass
+
+
+def clear_unavailable(environ):
+    marker = unavailable_marker(environ)
+    if marker is not None:
+        try:
+            os.unlink(marker)
+        except OSError:
+            pass
 
 
 # --- frames on a socket -------------------------------------------------------
@@ -170,14 +269,20 @@ def control(environ, kind, timeout=5.0):
     or None when no server answers. ``timeout`` bounds the connect; the
     answer may take longer (a stop flushes uploads first), up to the larger
     of ``timeout`` and the silence timeout."""
-    sock_path = server_paths(environ)[0]
+    return control_socket(server_paths(environ)[0], server_fingerprint(environ), kind, timeout,
+                          silence_timeout(environ))
+
+
+def control_socket(sock_path, fingerprint, kind, timeout=5.0, silence=SILENCE_TIMEOUT):
+    """`control` for the server on ``sock_path`` (``pycache server stop --all``
+    reaches every server of this user this way)."""
     try:
         sock = connect(sock_path, timeout)
     except OSError:
         return None
     try:
-        sock.sendall(protocol.encode_control(kind, server_fingerprint(environ)))
-        body = read_frame(sock, max(timeout, silence_timeout(environ)))
+        sock.sendall(protocol.encode_control(kind, fingerprint))
+        body = read_frame(sock, max(timeout, silence))
         _status, _code, _outcome, out, _err, _exe = protocol.decode_reply(body)
     finally:
         sock.close()
@@ -187,9 +292,11 @@ def control(environ, kind, timeout=5.0):
 # --- starting the server ------------------------------------------------------
 
 
-def start_server(environ, sock_path, lock_path):
+def start_server(environ, sock_path, lock_path, back_off=True):
     """Start the server unless one is running; one starter at a time, so many
-    parallel first calls start exactly one server."""
+    parallel first calls start exactly one server. With ``back_off``, a start
+    that failed less than `BACKOFF` seconds ago is not tried again
+    (`ServerBackoff`), and a failure is marked (`mark_unavailable`)."""
     import fcntl
 
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -200,40 +307,66 @@ def start_server(environ, sock_path, lock_path):
             return  # someone else started it while we waited
         except OSError:
             pass
-        devnull = os.devnull
-        # The server's own stderr (a start-up traceback) lands next to its socket.
-        errors = os.path.splitext(sock_path)[0] + ".stderr"
-        pid = os.posix_spawn(
-            sys.executable,
-            [sys.executable, "-c", SERVER_BOOT],
-            dict(environ),
-            setsid=True,
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 2, errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-            ],
-        )
-        import time
+        if back_off:
+            failed = read_unavailable(environ)
+            if failed is not None and failed[1] < BACKOFF:
+                raise ServerBackoff(f"not started: a start failed {failed[1]:.0f} s ago: {failed[0]}")
+        try:
+            _spawn_and_wait(environ, sock_path)
+        except OSError as exc:
+            if back_off:
+                mark_unavailable(environ, str(exc))
+            raise
+        clear_unavailable(environ)
+    finally:
+        os.close(fd)
 
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while time.monotonic() < deadline:
+
+#: A default log past this size is moved to ``<log>.1`` when a server starts.
+LOG_ROTATE_BYTES = 32 << 20
+
+
+def _spawn_and_wait(environ, sock_path):
+    devnull = os.devnull
+    # The server's stderr (a start-up error) goes to its default log, next to
+    # its socket; only what this start adds is read back for the cause.
+    log = server_log_path(environ)
+    try:
+        offset = os.stat(log).st_size
+        if offset > LOG_ROTATE_BYTES:
+            os.replace(log, log + ".1")
+            offset = 0
+    except OSError:
+        offset = 0
+    pid = os.posix_spawn(
+        sys.executable,
+        [sys.executable, "-c", SERVER_BOOT],
+        dict(environ),
+        setsid=True,
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+        ],
+    )
+    import time
+
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            connect(sock_path, 0.5).close()
+            return
+        except OSError:
+            pass
+        exited = _exit_status(pid)
+        if exited is not None:  # it died (or found another server): stop waiting
             try:
                 connect(sock_path, 0.5).close()
                 return
             except OSError:
-                pass
-            exited = _exit_status(pid)
-            if exited is not None:  # it died (or found another server): stop waiting
-                try:
-                    connect(sock_path, 0.5).close()
-                    return
-                except OSError:
-                    raise ChildProcessError(f"server exited at start-up ({exited}): {_last_line(errors)}") from None
-            time.sleep(0.005)
-        raise TimeoutError(f"server did not start within {SERVER_START_TIMEOUT:.0f} s")
-    finally:
-        os.close(fd)
+                raise ChildProcessError(f"server exited at start-up ({exited}): {_last_line(log, offset)}") from None
+        time.sleep(0.005)
+    raise TimeoutError(f"server did not start within {SERVER_START_TIMEOUT:.0f} s (its log: {log})")
 
 
 def _exit_status(pid):
@@ -245,9 +378,11 @@ def _exit_status(pid):
     return f"status {os.waitstatus_to_exitcode(status)}" if done else None
 
 
-def _last_line(path):
+def _last_line(path, offset=0):
+    """The last line written to ``path`` after ``offset``."""
     try:
         with open(path, "rb") as f:
+            f.seek(offset)
             lines = f.read()[-4096:].decode("utf-8", "replace").strip().splitlines()
     except OSError as exc:
         return f"(no output: {exc.strerror})"

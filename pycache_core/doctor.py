@@ -2,6 +2,9 @@
 
 Checks, in order, and prints each with rich:
 
+0. settings -- every setting that is invalid (`Config.problems`: the
+   variable, where its value came from and why), and the server: reached,
+   or started when none runs, with its log's path;
 1. plugins -- every loaded plugin, and each one that failed to load with its
    error (a plugin that fails is skipped by builds, so it is a problem here);
 2. compilers -- for each registered family, the executables on ``PATH`` that
@@ -29,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import env as names
-from .errors import StorageError
+from .errors import PycacheError, StorageError
 
 OK = 0
 FAILURE = 1
@@ -57,8 +60,10 @@ def run_doctor(config: Any, host: Any, console: Any) -> int:
     """Run every check, print the findings; 0 when all passed, 1 otherwise."""
     report = Report()
     console.rule("[bold]pycache doctor")
+    usable = _check_settings(config, console, report)
     _check_plugins(host, console, report)
     _check_compilers(host, config, console, report)
+    _check_server(config, usable, console, report)
     _check_storage(host, config, console, report)
     console.rule()
     for text in report.warnings:
@@ -78,6 +83,55 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+# --- settings and the server --------------------------------------------------------
+
+
+def _check_settings(config: Any, console: Any, report: Report) -> bool:
+    """Every invalid setting is a problem; True when none stops the server."""
+    problems = config.problems() if hasattr(config, "problems") else []
+    for problem in problems:
+        text = f"setting {problem}"
+        (report.warn if problem.warning else report.fail)(text)
+        style = "yellow" if problem.warning else "red"
+        console.print(f"[{style}]{_escape(text)}[/{style}]", soft_wrap=True)
+    if not problems:
+        console.print("[green]settings:[/green] all valid (pycache config lists them)")
+    return not any(p.fatal and not p.warning for p in problems)
+
+
+def _check_server(config: Any, usable: bool, console: Any, report: Report) -> None:
+    """Reach this configuration's server, starting it when none runs."""
+    import json
+
+    from . import connection
+
+    environ = getattr(config, "environ", os.environ)
+    if not usable:
+        report.fail("server: not started: it refuses to run with the invalid settings above")
+        console.print("[red]server: not started (invalid settings)[/red]")
+        return
+    try:
+        sock_path, lock_path, _ = connection.server_paths(environ)
+        answer = connection.control(environ, "status")
+        started = answer is None
+        if started:
+            connection.clear_unavailable(environ)
+            connection.start_server(environ, sock_path, lock_path, back_off=False)
+            answer = connection.control(environ, "status")
+        if answer is None:
+            raise OSError("started, but does not answer")
+    except OSError as exc:
+        report.fail(f"server: cannot start: {exc} (its log: {connection.server_log_path(environ)})")
+        console.print(f"[red]server: cannot start: {_escape(str(exc))}[/red]", soft_wrap=True)
+        return
+    status = json.loads(answer)
+    how = "started" if started else "running"
+    console.print(
+        f"[green]server:[/green] {how}, pid {status.get('pid')}, log {_escape(str(status.get('log') or '-'))}",
+        soft_wrap=True,
+    )
 
 
 # --- plugins -------------------------------------------------------------------
@@ -161,7 +215,10 @@ def _check_compilers(host: Any, config: Any, console: Any, report: Report) -> No
 def _check_storage(host: Any, config: Any, console: Any, report: Report) -> None:
     from .storage.tiers import open_backends
 
-    read_only = config.flag(names.READ_ONLY)
+    try:
+        read_only = config.flag(names.READ_ONLY)
+    except PycacheError:
+        read_only = False  # an invalid value is reported under settings
     kinds = list(getattr(host, "storage_types", []))
     opened = open_backends(kinds, config)
     configured = 0

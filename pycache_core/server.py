@@ -23,9 +23,11 @@ import threading
 import time
 from pathlib import Path
 
-from . import connection, protocol
+from . import connection, protocol, servers
 from . import env as names
+from .cli import exitcodes
 from .config import Config
+from .errors import ConfigError
 from .pipeline import CompileRequest, Engine
 from .stats import absorb_client_faults
 
@@ -49,6 +51,7 @@ class Server:
         self.jobs = jobs
         self.idle_timeout = config.integer(names.IDLE_TIMEOUT)
         self.started = time.time()
+        self.log_path: Path | None = None  # set by run_server
         self.last_activity = time.monotonic()
         self.requests_served = 0
         self._in_flight: dict[int, tuple[socket.socket, threading.Lock]] = {}
@@ -265,6 +268,9 @@ class Server:
             "memory_rss_bytes": _rss_bytes(),
             "uploads_pending": sum(int(t.get("uploads_pending", 0) or 0) for t in tiers.values()),
             "cache_dir": str(self.config.cache_dir),
+            "log": str(self.log_path or ""),
+            "log_level": self.config.get(names.LOG),
+            "started": self.started,
         }
 
 
@@ -276,13 +282,21 @@ def _rss_bytes() -> int:
     return 0
 
 
+def log_file(config: Config, *, foreground: bool) -> Path | None:
+    """Where the server logs: ``PYCACHE_LOG_FILE``, else (in the background)
+    its default log next to its socket, which also takes its stderr."""
+    if foreground and config.setting(names.LOG_FILE).origin == "default":
+        return None
+    return config.get(names.LOG_FILE)
+
+
 def configure_logging(config: Config, *, foreground: bool) -> None:
-    level = (config.value(names.LOG) or "warning").upper()
+    level = config.get(names.LOG).upper()
     root = logging.getLogger("pycache")
-    root.setLevel(getattr(logging, level, logging.WARNING))
-    log_file = config.value(names.LOG_FILE)
-    if log_file:
-        handler: logging.Handler = logging.FileHandler(log_file)
+    root.setLevel(getattr(logging, level))
+    path = log_file(config, foreground=foreground)
+    if path is not None:
+        handler: logging.Handler = logging.FileHandler(path)
         handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     if foreground:
@@ -292,14 +306,23 @@ def configure_logging(config: Config, *, foreground: bool) -> None:
 
 
 def run_server(*, foreground: bool) -> int:
-    config = Config()
+    try:
+        config = Config()
+        config.check()  # every setting: a server never runs on a value it cannot read
+    except ConfigError as exc:
+        # One line, the last of its stderr: the client shows it as the cause.
+        sys.stderr.write(f"pycache server: cannot start: {exc}\n")
+        return exitcodes.CONFIG
     configure_logging(config, foreground=foreground)
     server = Server(config)
+    server.log_path = log_file(config, foreground=foreground)
     try:
         server.bind()
     except RuntimeError as exc:
         log.info("%s", exc)
         return 0
+    # Files of servers long gone (idle exits, older configurations): off the start path.
+    threading.Thread(target=servers.sweep, args=(os.path.dirname(server.sock_path),), daemon=True).start()
     server.serve_forever()
     return 0
 

@@ -111,6 +111,7 @@ def _isolated_env(root: Path) -> dict[str, str]:
     runtime.mkdir(mode=0o700, exist_ok=True)
     home = root / "home"
     home.mkdir(exist_ok=True)
+    (root / "config.toml").touch()  # named explicitly, so it must exist (pycache config checks)
     env.update(
         PYCACHE_DIR=str(root / "cache"),
         PYCACHE_RUNTIME_DIR=str(runtime),

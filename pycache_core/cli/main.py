@@ -1,7 +1,10 @@
 """The ``pycache`` subcommands (typer + rich). Never on the compile path.
 
 `pycache_core.client.main` imports this module only when the first argument
-is a subcommand; compiles never pay for typer or rich.
+is a subcommand; compiles never pay for typer or rich. `run` is the one door:
+a usage mistake ends in typer's usage message (exit 2), a problem with the
+setup in one ``pycache: <what>: <cause>`` line with an exit status from
+`exitcodes` -- never in a traceback.
 """
 
 from __future__ import annotations
@@ -11,26 +14,51 @@ import os
 import sys
 import threading
 import time
+import traceback
 from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .. import __version__
-from ..config import SETTINGS, Config
-from ..errors import PycacheError
+from .. import env as names
+from ..config import Config
+from ..errors import ConfigError, PycacheError
 from . import exitcodes
+from . import format as fmt
+
+APP_HELP = """A compilation cache for C/C++, Rust and CUDA: wrap each compile, and a repeat is served from the cache.
+
+Three ways to put pycache in front of a compiler:
+
+  pycache wrap -- gcc -c a.c -o a.o      (explicit)
+
+  pycache gcc -c a.c -o a.o              (launcher: CC="pycache gcc", RUSTC_WRAPPER=pycache, CMAKE_C_COMPILER_LAUNCHER=pycache)
+
+  ln -s $(command -v pycache) ~/bin/gcc  (masquerade: a symlink named like the compiler, first on PATH)
+
+For cargo: pycache cargo build (sets RUSTC_WRAPPER, CARGO_INCREMENTAL=0 and routes build scripts' C compiles through pycache).
+"""
+APP_EPILOG = (
+    "Settings: pycache config. Is it working? pycache doctor, then pycache stats. "
+    "Exit status: 0 ok, 1 a check failed, 2 usage, 3 invalid setting, 4 no server, 5 a file cannot be used, "
+    "127 unknown command or compiler."
+)
 
 app = typer.Typer(
     name="pycache",
-    help="A compilation cache for C/C++, Rust and CUDA. Wrap a compile: pycache gcc -c a.c",
+    help=APP_HELP,
+    epilog=APP_EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-server_app = typer.Typer(help="The background server that serves compiles.", no_args_is_help=True)
+server_app = typer.Typer(help="The background server that serves compiles (started by the first compile).",
+                         no_args_is_help=True)
 cache_app = typer.Typer(help="Manage the local cache directory.", no_args_is_help=True)
 app.add_typer(server_app, name="server")
 app.add_typer(cache_app, name="cache")
@@ -40,32 +68,152 @@ err_console = Console(stderr=True)
 
 
 def run(args: list[str]) -> int:
+    """Run one subcommand; its exit status. Nothing escapes as a traceback."""
     try:
-        # Without standalone mode, click returns the code of a raised Exit.
-        result = app(args=args, prog_name="pycache", standalone_mode=False)
-        if isinstance(result, int):
-            return result
-    except typer.Exit as done:
-        return done.exit_code
+        app(args=args, prog_name="pycache", standalone_mode=True)
+    except SystemExit as done:
+        return _status(done.code)
+    except ConfigError as exc:
+        for problem in getattr(exc, "problems", None) or [str(exc)]:
+            _error(str(problem))
+        _hint("`pycache config` shows every setting, its value and where it came from")
+        return exitcodes.CONFIG
     except PycacheError as exc:
-        err_console.print(f"[red]pycache: {exc}[/red]")
+        _error(str(exc))
         return exitcodes.for_error(exc)
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         return exitcodes.INTERRUPTED
-    except Exception as exc:  # click usage errors and the like
-        import click
+    except BrokenPipeError:  # `pycache stats | head`
+        _quiet_stdout()
+        return exitcodes.OK
+    except OSError as exc:
+        _error(_os_error(exc))
+        return exitcodes.for_os_error(exc)
+    except Exception as exc:  # a bug: say so in one line, the traceback on request
+        _error(f"internal error: {type(exc).__name__}: {exc}")
+        if (os.environ.get(names.LOG) or "").strip().lower() == "debug":
+            sys.stderr.write(traceback.format_exc())
+        else:
+            _hint(f"run it again with {names.LOG}=debug for the traceback, and please report it")
+        return exitcodes.INTERNAL
+    return exitcodes.OK
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exitcodes.USAGE
-        raise
-    return 0
+
+def _status(code: object) -> int:
+    if code is None:
+        return exitcodes.OK
+    if isinstance(code, int):
+        return code
+    sys.stderr.write(f"{code}\n")
+    return exitcodes.FAILURE
+
+
+def _error(line: str) -> None:
+    """One ``pycache: <what>: <cause>`` line, never wrapped or cut."""
+    err_console.print(Text(f"pycache: {line}", style="red"), soft_wrap=True, highlight=False)
+
+
+def _hint(line: str) -> None:
+    err_console.print(Text(f"hint: {line}", style="yellow"), soft_wrap=True, highlight=False)
+
+
+def _os_error(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else ""
+    cause = exc.strerror or str(exc)
+    return f"{where}: {cause}" if where else cause
+
+
+def _quiet_stdout() -> None:
+    # Python would complain again when it flushes stdout at exit.
+    with __import__("contextlib").suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _print(text: str = "", **kwargs) -> None:
+    """A line of human output: markup allowed, never wrapped (values stay greppable)."""
+    console.print(text, soft_wrap=True, **kwargs)
+
+
+def _config(*required: str) -> Config:
+    """This environment's configuration, refusing to go on when one of the
+    ``required`` settings is invalid (every setting when none are named)."""
+    config = Config()
+    config.check(only=required or None)
+    return config
+
+
+# --- version, wrap, cargo ---------------------------------------------------------
+
+
+def _versions() -> list[str]:
+    from ..plugins import build_host
+
+    lines = [f"pycache {__version__}"]
+    for plugin in build_host().plugins:
+        label = plugin.distribution or plugin.module or plugin.name
+        status = f" (failed to load: {plugin.error})" if plugin.error else ""
+        lines.append(f"  {plugin.name}: {label} {plugin.version or '(no version)'}{status}")
+    return lines
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        for line in _versions():
+            _print(line, markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="Print the core's and every plugin's version, then exit."),
+) -> None:
+    pass
 
 
 @app.command()
 def version() -> None:
-    """Print pycache's version."""
-    console.print(f"pycache {__version__}")
+    """Print the core's and every plugin's version."""
+    _show_version(True)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def wrap(command: list[str] = typer.Argument(..., metavar="COMPILER ARGS...", help="the compile to run, after --")) -> None:
+    """Compile through the cache: the same output, stderr and exit status as the compiler.
+
+    Examples:
+
+      pycache wrap -- gcc -c a.c -o a.o
+
+      pycache wrap -- nvcc -c kernel.cu -o kernel.o
+
+    The same without wrap, the launcher form: pycache gcc -c a.c -o a.o (as in CC="pycache gcc", RUSTC_WRAPPER=pycache, CMAKE_CXX_COMPILER_LAUNCHER=pycache).
+
+    Or masquerade: a symlink named like the compiler, pointing at pycache, first on PATH: ln -s $(command -v pycache) ~/bin/gcc
+    """
+    from ..client import compile_command
+
+    raise typer.Exit(compile_command(command))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def cargo(args: Optional[list[str]] = typer.Argument(None, metavar="CARGO ARGS...")) -> None:
+    """Run cargo with every rustc call, and build scripts' C/C++ compiles, through pycache.
+
+    Sets RUSTC_WRAPPER to pycache, CARGO_INCREMENTAL=0 (incremental builds are not cacheable), and for the cc crate CC_KNOWN_WRAPPER_CUSTOM=pycache with CC="pycache cc", CXX="pycache c++". A variable you set yourself is kept (a bare CC=gcc-12 becomes "pycache gcc-12").
+
+    Examples:
+
+      pycache cargo build --release
+
+      pycache cargo test
+
+    cargo's own help: pycache cargo help build
+    """
+    from .cargo import run_cargo
+
+    raise typer.Exit(run_cargo(list(args or [])))
 
 
 # --- stats ---------------------------------------------------------------
@@ -73,110 +221,44 @@ def version() -> None:
 
 @app.command()
 def stats(
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output (fields: README, 'pycache stats --json')"),
     zero: bool = typer.Option(False, "--zero", help="reset every counter to zero"),
 ) -> None:
-    """Hits, misses, not-cacheable calls by reason, errors, time saved."""
-    from ..connection import server_paths
-    from ..stats import StatsFile, absorb_client_faults
+    """Hits, misses, calls not cached and why, errors, time saved, cache size, storage tiers.
 
-    config = Config()
+    Examples: pycache stats; pycache stats --json | jq .totals; pycache stats --zero
+    """
+    from ..stats import StatsFile
+    from . import stats_view
+
+    config = _config(names.DIR)
     stats_file = StatsFile(config.cache_dir)
-    _control("flush-stats")  # a running server holds the latest counts in memory
-    try:
-        absorb_client_faults(server_paths(config.environ)[2], stats_file)
-    except OSError:
-        pass
+    _collect_pending_counts(config, stats_file)
     if zero:
         stats_file.zero()
         if not as_json:
-            console.print("statistics zeroed")
+            _print("statistics zeroed")
             return
-    data = stats_file.read()
-    data["cache_dir"] = str(config.cache_dir)
+    data = stats_view.gather(config, stats_file)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         return
-    _print_stats(data)
+    for problem in config.problems():
+        if problem.fatal and not problem.warning:
+            _error(f"{problem} -- the cache server cannot start with it")
+    stats_view.show(console, data)
 
 
-def _print_stats(data: dict) -> None:
-    totals = data["totals"]
-    families = sorted(data["families"])
-    table = Table(title=f"pycache statistics ({data['cache_dir']})")
-    table.add_column("counter")
-    table.add_column("total", justify="right")
-    for family in families:
-        table.add_column(family, justify="right")
-    rows = [
-        ("requests", "requests"),
-        ("hits", "hits"),
-        ("  direct", "direct_hits"),
-        ("  preprocessor", "preprocessor_hits"),
-        ("misses", "misses"),
-        ("not cacheable", "not_cacheable"),
-        ("not a compilation", "not_compilation"),
-        ("compile failed", "compile_failed"),
-        ("unsupported compiler", "unsupported"),
-        ("errors", "errors"),
-    ]
-    for label, key in rows:
-        table.add_row(label, _num(totals.get(key, 0)), *(_num(data["families"][f].get(key, 0)) for f in families))
-    table.add_row("time saved", f"{totals.get('seconds_saved', 0):.1f} s",
-                  *(f"{data['families'][f].get('seconds_saved', 0):.1f} s" for f in families))
-    table.add_row("bytes read", _size(totals.get("bytes_read", 0)), *(_size(data["families"][f].get("bytes_read", 0)) for f in families))
-    table.add_row("bytes written", _size(totals.get("bytes_written", 0)),
-                  *(_size(data["families"][f].get("bytes_written", 0)) for f in families))
-    console.print(table)
-    cacheable = totals.get("hits", 0) + totals.get("misses", 0)
-    if cacheable:
-        console.print(f"hit rate: {100 * totals.get('hits', 0) / cacheable:.1f}% of {int(cacheable)} cacheable calls")
-    for title, key in (("not cacheable", "not_cacheable_reasons"), ("not a compilation", "not_compilation_reasons")):
-        if data[key]:
-            console.print(f"{title}: " + ", ".join(f"{r} {n}" for r, n in sorted(data[key].items())))
-    if data["errors"]:
-        errors = Table(title="errors")
-        errors.add_column("kind")
-        errors.add_column("count", justify="right")
-        errors.add_column("last message", overflow="fold")
-        for kind, info in sorted(data["errors"].items()):
-            errors.add_row(kind, _num(info.get("count", 0)), str(info.get("last", "")))
-        console.print(errors)
-    if data.get("tiers"):
-        tiers = Table(title="storage tiers")
-        tiers.add_column("counter")
-        names = sorted(data["tiers"])
-        for name in names:
-            tiers.add_column(name, justify="right", overflow="fold")
-        counters = sorted({k for t in data["tiers"].values() for k in t if k != "last_error"})
-        for counter in counters:
-            tiers.add_row(counter, *(_tier_value(counter, data["tiers"][n].get(counter, "")) for n in names))
-        console.print(tiers)
-        for name in names:
-            if data["tiers"][name].get("last_error"):
-                console.print(f"last error of tier {name}: {data['tiers'][name]['last_error']}", markup=False)
+def _collect_pending_counts(config: Config, stats_file) -> None:
+    """Move in what a running server holds in memory and what clients noted
+    (compiles they ran uncached) before reading the statistics."""
+    from ..connection import notes_dir, server_fingerprint
+    from ..stats import absorb_client_faults
 
-
-def _tier_value(counter: str, value) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if counter.startswith("bytes"):
-        return _size(value)
-    if "seconds" in counter:
-        return f"{value:.3f} s"
-    return _num(value)
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
-
-
-def _size(value: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(value)
+    _control("flush-stats")
+    directory = notes_dir(config.environ)
+    if directory is not None:
+        absorb_client_faults(os.path.join(directory, f"s-{server_fingerprint(config.environ)}.faults"), stats_file)
 
 
 # --- config and plugins --------------------------------------------------
@@ -184,21 +266,27 @@ def _size(value: float) -> str:
 
 @app.command("config")
 def show_config(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
-    """The effective configuration and where each value came from."""
-    config = Config()
-    settings = config.all()
+    """Every setting: its value, where it came from (environment, config file, default), and any problem.
+
+    Exits with status 3 when a setting is invalid. Example: pycache config | grep PYCACHE_DIR
+    """
+    from . import settings_view
+
+    config = Config(lenient=True)
+    problems = config.problems()
     if as_json:
-        payload = {s.name: {"value": s.value, "origin": s.origin} for s in settings}
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-        return
-    table = Table(title=f"pycache configuration (file: {config.file})")
-    table.add_column("variable")
-    table.add_column("value", overflow="fold")
-    table.add_column("from")
-    table.add_column("meaning")
-    for s in settings:
-        table.add_row(s.name, "" if s.value is None else s.value, s.origin, SETTINGS[s.name][1])
-    console.print(table)
+        sys.stdout.write(json.dumps(settings_view.as_json(config, problems), indent=2) + "\n")
+    else:
+        settings_view.show(console, config, problems)
+    if any(not p.warning for p in problems):
+        raise typer.Exit(exitcodes.CONFIG)
+
+
+def _strict_plugins(config: Config) -> bool:
+    try:
+        return config.flag(names.STRICT_PLUGINS)
+    except ConfigError:
+        return False  # reported by `pycache config` and `doctor`
 
 
 @app.command()
@@ -208,7 +296,7 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="machine-readable
     from ..api import API_VERSION
     from ..plugins import build_host, installed_libraries
 
-    host = build_host()
+    host = build_host(strict=_strict_plugins(Config(lenient=True)))
     libraries = installed_libraries()
     if as_json:
         payload = {
@@ -348,10 +436,14 @@ def _print_explain(report: dict) -> None:
 
 
 def _control(kind: str, timeout: float = 5.0) -> dict | None:
-    """The server's answer to a control request, or None when none runs."""
+    """The server's answer to a control request, or None when none runs (or
+    none can: the runtime directory is unusable)."""
     from ..connection import control
 
-    out = control(os.environ, kind, timeout)
+    try:
+        out = control(os.environ, kind, timeout)
+    except OSError:
+        return None
     if out is None:
         return None
     return json.loads(out) if out[:1] in (b"{", b"[") else {"answer": out.decode()}
@@ -359,50 +451,72 @@ def _control(kind: str, timeout: float = 5.0) -> dict | None:
 
 @server_app.command("start")
 def server_start(foreground: bool = typer.Option(False, "--foreground", help="run here, logging to the terminal")) -> None:
-    """Start the server (in the background unless --foreground)."""
-    from ..connection import server_paths, start_server
+    """Start the server (in the background unless --foreground); it also starts with the first compile."""
+    from ..connection import clear_unavailable, server_paths, start_server
 
+    config = _config()  # every setting: the server refuses to run on an invalid one
     if foreground:
         from ..server import run_server
 
         raise typer.Exit(run_server(foreground=True))
     sock_path, lock_path, _ = server_paths(os.environ)
     if _control("ping") is not None:
-        console.print(f"server already running on {sock_path}")
+        _print(f"server already running on {sock_path}", markup=False)
         return
-    start_server(os.environ, sock_path, lock_path)
+    clear_unavailable(os.environ)  # an explicit start is tried at once, whatever failed before
+    try:
+        start_server(os.environ, sock_path, lock_path, back_off=False)
+    except OSError as exc:
+        raise PycacheError(f"server: cannot start: {exc}") from None
     status = _control("status") or {}
-    console.print(f"server started: pid {status.get('pid')}, socket {sock_path}")
+    _print(f"server started: pid {status.get('pid')}, socket {sock_path}", markup=False)
+    _print(f"log: {status.get('log') or '-'} (level {config.get(names.LOG)})", markup=False)
 
 
 @server_app.command("status")
-def server_status(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Whether a server runs for this configuration, and what it is doing."""
-    status = _control("status")
-    if status is None:
+def server_status(
+    as_json: bool = typer.Option(False, "--json", help="one JSON object (a list of them with --all)"),
+    every: bool = typer.Option(False, "--all", help="every server of this user (one runs per configuration)"),
+) -> None:
+    """Whether a server runs for this configuration: pid, uptime, memory, requests, its log. Exit 4 when none runs."""
+    from . import server_view
+
+    if every:
+        found = server_view.every_status(os.environ)
         if as_json:
-            sys.stdout.write(json.dumps({"running": False}) + "\n")
+            sys.stdout.write(json.dumps(found, indent=2) + "\n")
         else:
-            console.print("no server running")
-        raise typer.Exit(exitcodes.NOT_RUNNING)
-    status["running"] = True
-    if as_json:
-        sys.stdout.write(json.dumps(status, indent=2) + "\n")
+            server_view.show_every(console, found)
         return
-    for key, value in status.items():
-        console.print(f"{key}: {value}")
+    config = _config(names.RUNTIME_DIR)
+    status = _control("status")
+    report = server_view.status_report(config, status)
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        server_view.show(console, report)
+    if status is None:
+        raise typer.Exit(exitcodes.NOT_RUNNING)
 
 
 @server_app.command("stop")
-def server_stop() -> None:
+def server_stop(
+    every: bool = typer.Option(False, "--all", help="stop every server of this user (one runs per configuration)"),
+) -> None:
     """Stop the server after the work in flight and pending uploads finish."""
+    if every:
+        from . import server_view
+
+        server_view.stop_every(console, os.environ)
+        return
+    _config(names.RUNTIME_DIR)
     status = _control("status")
     if status is None:
-        console.print("no server running")
+        _print("no server running")
         return
     pending = int(status.get("uploads_pending", 0))
     if status.get("in_flight"):
-        console.print(f"waiting for {status['in_flight']} compile(s) in flight")
+        _print(f"waiting for {status['in_flight']} compile(s) in flight")
     result: dict = {}
 
     def stop() -> None:
@@ -422,8 +536,8 @@ def server_stop() -> None:
                 time.sleep(0.1)
             progress.update(task, completed=pending)
     worker.join()
-    console.print(f"server stopped after {result.get('requests_served', '?')} requests"
-                  + (f"; {pending} pending upload(s) flushed" if pending else ""))
+    _print(f"server stopped after {result.get('requests_served', '?')} requests"
+           + (f"; {pending} pending upload(s) flushed" if pending else ""))
 
 
 # --- doctor ---------------------------------------------------------------
@@ -431,15 +545,15 @@ def server_stop() -> None:
 
 @app.command()
 def doctor() -> None:
-    """Check compilers, plugins, storage round trips and credentials."""
+    """Check settings, plugins, compilers, the server, storage round trips and credentials.
+
+    Prints "all checks passed" only when every check did; exits 1 otherwise.
+    """
+    from ..doctor import run_doctor
     from ..plugins import build_host
 
-    try:
-        from ..doctor import run_doctor
-    except ImportError as exc:
-        err_console.print(f"doctor is not available: {exc}")
-        raise typer.Exit(exitcodes.FAILURE) from exc
-    raise typer.Exit(run_doctor(Config(), build_host(), console))
+    config = Config(lenient=True)
+    raise typer.Exit(run_doctor(config, build_host(strict=False), console))
 
 
 # --- cache -----------------------------------------------------------------
@@ -448,7 +562,7 @@ def doctor() -> None:
 def _local_backend():
     from ..storage.local import LocalDiskBackend
 
-    config = Config()
+    config = _config(names.DIR, names.CACHE_SIZE)
     return LocalDiskBackend(config.cache_dir, config.cache_size)
 
 
@@ -457,19 +571,37 @@ def cache_size() -> None:
     """Bytes and entries in the local cache, against the limit."""
     backend = _local_backend()
     total, count = backend.size()
-    console.print(f"{_size(total)} in {count} files (limit {_size(backend.max_size)}) in {backend.store}")
+    limit = fmt.size(backend.max_size) if backend.max_size else "unlimited"
+    _print(f"{fmt.size(total)} in {count} files (limit {limit}) in {backend.store}", markup=False)
+
+
+def _trim_size(text: Optional[str]) -> Optional[int]:
+    from ..config import parse_size
+
+    if text is None:
+        return None
+    try:
+        size = parse_size(text)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if size == 0:
+        raise typer.BadParameter("0 means unlimited for a size; `pycache cache clear` empties the cache")
+    return size
 
 
 @cache_app.command("trim")
 def cache_trim(
-    size: Optional[str] = typer.Option(None, "--size", help="trim down to this size (default: 90% of the limit)"),
+    size: Optional[str] = typer.Option(None, "--size", help="trim down to this size, e.g. 5G or 500M "
+                                       "(a bare number is GiB; default: 90% of the limit)"),
 ) -> None:
     """Delete least recently used entries until the cache fits."""
-    from ..config import parse_size
-
+    target = _trim_size(size)
     backend = _local_backend()
-    removed_bytes, removed = backend.trim(parse_size(size) if size else None)
-    console.print(f"removed {removed} files ({_size(removed_bytes)})")
+    if target is None and not backend.max_size:
+        _print("the cache has no size limit (PYCACHE_CACHE_SIZE=0): nothing to trim; use --size")
+        return
+    removed_bytes, removed = backend.trim(target)
+    _print(f"removed {removed} files ({fmt.size(removed_bytes)})")
 
 
 @cache_app.command("clear")
@@ -477,4 +609,4 @@ def cache_clear() -> None:
     """Delete every entry of the local cache (statistics are kept)."""
     backend = _local_backend()
     removed_bytes, removed = backend.clear()
-    console.print(f"removed {removed} files ({_size(removed_bytes)})")
+    _print(f"removed {removed} files ({fmt.size(removed_bytes)})")

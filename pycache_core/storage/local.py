@@ -32,6 +32,7 @@ class LocalDiskBackend:
     writable = True
 
     def __init__(self, root: Path, max_size: int) -> None:
+        """``max_size``: bytes, 0 for no limit."""
         self.root = Path(root)
         self.store = self.root / "store"
         self.max_size = max_size
@@ -84,7 +85,7 @@ class LocalDiskBackend:
             raise StorageError(self.name, "PUT", f"size lock busy: {exc}", location=str(path)) from exc
         except OSError as exc:
             raise StorageError(self.name, "PUT", exc.strerror or str(exc), code=_errno_name(exc), location=str(path)) from exc
-        if total > self.max_size:
+        if self.max_size and total > self.max_size:  # 0: no limit
             self.trim()
 
     def remove(self, key: str) -> None:
@@ -144,6 +145,8 @@ class LocalDiskBackend:
         """Delete least recently used entries until at most ``target`` bytes
         remain (default 90% of the limit). Returns (bytes, files) removed.
         Another process already trimming makes this a no-op."""
+        if target is None and not self.max_size:
+            return 0, 0  # no limit, nothing to trim to
         limit = int(self.max_size * TRIM_TARGET) if target is None else target
         try:
             self._trim_lock.acquire()

@@ -58,13 +58,14 @@ def test_explain_human_output(pycache_env, toy):
 def test_config_shows_values_and_origins(pycache_env, tmp_path):
     (pycache_env.root / "config.toml").write_text('cache_size = "3G"\n')
     done = pycache_env.run(["config", "--json"], env={"PYCACHE_BUCKET": "team-cache"})
-    assert done.returncode == 0
-    config = json.loads(done.stdout)
-    assert config["PYCACHE_BUCKET"] == {"value": "team-cache", "origin": "environment"}
-    assert config["PYCACHE_CACHE_SIZE"]["value"] == "3G"
-    assert config["PYCACHE_CACHE_SIZE"]["origin"].startswith("config file ")
-    assert config["PYCACHE_IDLE_TIMEOUT"]["origin"] == "environment"  # set by the fixture
-    assert config["PYCACHE_RECACHE"] == {"value": "false", "origin": "default"}
+    assert done.returncode == 0, done.stdout.decode()
+    settings = json.loads(done.stdout)["settings"]
+    assert settings["PYCACHE_BUCKET"]["value"] == "team-cache"
+    assert settings["PYCACHE_BUCKET"]["origin"] == "environment"
+    assert settings["PYCACHE_CACHE_SIZE"]["value"] == "3G"
+    assert settings["PYCACHE_CACHE_SIZE"]["origin"].startswith("config file ")
+    assert settings["PYCACHE_IDLE_TIMEOUT"]["origin"] == "environment"  # set by the fixture
+    assert (settings["PYCACHE_RECACHE"]["value"], settings["PYCACHE_RECACHE"]["origin"]) == ("false", "default")
 
 
 def test_cache_size_trim_clear(pycache_env, toy):

@@ -20,16 +20,16 @@ def test_environment_wins_over_file_wins_over_default(tmp_path):
 def test_unknown_setting_in_file_is_named(tmp_path):
     config_file = tmp_path / "config.toml"
     config_file.write_text('buckett = "x"\n')
-    with pytest.raises(ConfigError, match="unknown setting 'buckett'"):
+    with pytest.raises(ConfigError, match="unknown setting 'buckett'; did you mean 'bucket'"):
         Config({"PYCACHE_CONFIG": str(config_file)})
 
 
 @pytest.mark.parametrize("text,expected", [("500M", 500 << 20), ("10G", 10 << 30), ("1.5GiB", int(1.5 * (1 << 30))),
-                                           ("4096", 4096), ("64k", 64 << 10)])
+                                           ("4096B", 4096), ("64k", 64 << 10), ("5", 5 << 30), ("0", 0)])
 def test_sizes(text, expected):
     assert parse_size(text) == expected
 
 
 def test_bad_size_says_how_to_write_one():
-    with pytest.raises(ConfigError, match="e.g. 500M"):
+    with pytest.raises(ConfigError, match="such as 500M, 10G"):
         parse_size("lots")

@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from pycache_core.config import Config
+from pycache_core.connection import control
 from pycache_core.doctor import hint_for, run_doctor
 from pycache_core.errors import StorageError
 from pycache_core.plugins import build_host
@@ -19,10 +20,12 @@ from .conftest import READER, WRITER, free_port, serve_failing_s3, serve_sts
 
 
 @pytest.fixture
-def doctor(aws_env, tmp_path):
+def doctor(aws_env, tmp_path, tmp_path_factory):
     """Run the doctor with the environment the test set; (exit status, text)."""
     aws_env.setenv("PYCACHE_DIR", str(tmp_path / "cache"))
-    aws_env.setenv("PYCACHE_CONFIG", str(tmp_path / "absent.toml"))
+    (tmp_path / "empty.toml").touch()  # named explicitly, so it must exist
+    aws_env.setenv("PYCACHE_CONFIG", str(tmp_path / "empty.toml"))
+    aws_env.setenv("PYCACHE_RUNTIME_DIR", str(tmp_path_factory.mktemp("rt")))  # the doctor starts a server there
     aws_env.setenv("PYCACHE_S3_CONNECT_TIMEOUT", "1")
     aws_env.setenv("PYCACHE_S3_READ_TIMEOUT", "2")
     aws_env.setenv("PYCACHE_S3_MAX_ATTEMPTS", "2")
@@ -33,7 +36,8 @@ def doctor(aws_env, tmp_path):
         status = run_doctor(Config(dict(os.environ)), host or build_host(), console)
         return status, out.getvalue()
 
-    return run
+    yield run
+    control(dict(os.environ), "stop")
 
 
 def use_s3(env, seaweed, keys=WRITER, bucket=None):
@@ -161,8 +165,11 @@ def test_hints_cover_service_failures():
 
 def test_cli_doctor_exit_status(aws_env, seaweed, tmp_path):
     use_s3(aws_env, seaweed, keys=READER)
-    env = dict(os.environ, PYCACHE_DIR=str(tmp_path / "cache"), PYCACHE_CONFIG=str(tmp_path / "absent.toml"), COLUMNS="250")
+    (tmp_path / "empty.toml").touch()
+    env = dict(os.environ, PYCACHE_DIR=str(tmp_path / "cache"), PYCACHE_CONFIG=str(tmp_path / "empty.toml"), COLUMNS="250",
+               PYCACHE_RUNTIME_DIR=str(tmp_path / "rt"))
     pycache = os.path.join(os.path.dirname(sys.executable), "pycache")
     done = subprocess.run([pycache, "doctor"], env=env, capture_output=True, text=True, timeout=120)
+    control(env, "stop")  # the doctor started it
     assert done.returncode == 1, done.stdout + done.stderr
     assert "AccessDenied (HTTP 403)" in done.stdout
