@@ -209,9 +209,9 @@ def test_server_start_status_and_stop_commands(pycache_env, toy):
 
 def test_status_and_stop_without_a_server(pycache_env):
     status = pycache_env.run(["server", "status"])
-    assert (status.returncode, status.stdout) == (4, b"no server running\n")  # 4: exitcodes.NOT_RUNNING
-    status = pycache_env.run(["server", "status", "--json"])
-    assert (status.returncode, json.loads(status.stdout)) == (4, {"running": False})
+    assert (status.returncode, status.stdout.splitlines()[0]) == (4, b"no server running for this configuration")
+    status = pycache_env.run(["server", "status", "--json"])  # 4: exitcodes.NOT_RUNNING
+    assert (status.returncode, json.loads(status.stdout)["running"]) == (4, False)
     stop = pycache_env.run(["server", "stop"])
     assert (stop.returncode, stop.stdout) == (0, b"no server running\n")
 

@@ -163,11 +163,11 @@ def test_hints_cover_service_failures():
     assert hint_for(RuntimeError("x")) == ""
 
 
-def test_cli_doctor_exit_status(aws_env, seaweed, tmp_path):
+def test_cli_doctor_exit_status(aws_env, seaweed, tmp_path, tmp_path_factory):
     use_s3(aws_env, seaweed, keys=READER)
     (tmp_path / "empty.toml").touch()
     env = dict(os.environ, PYCACHE_DIR=str(tmp_path / "cache"), PYCACHE_CONFIG=str(tmp_path / "empty.toml"), COLUMNS="250",
-               PYCACHE_RUNTIME_DIR=str(tmp_path / "rt"))
+               PYCACHE_RUNTIME_DIR=str(tmp_path_factory.mktemp("rt")))
     pycache = os.path.join(os.path.dirname(sys.executable), "pycache")
     done = subprocess.run([pycache, "doctor"], env=env, capture_output=True, text=True, timeout=120)
     control(env, "stop")  # the doctor started it

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 from rich.console import Console
 
 from pycache_core.config import Config
+from pycache_core.connection import control
 from pycache_core.doctor import run_doctor
 from pycache_core.plugins import build_host
 
@@ -21,10 +24,16 @@ from .conftest import AZURE_KEY, DAV_USER, KINDS, Service, unique_prefix, webdav
 
 
 def doctor(tmp_path, **environ: str) -> tuple[int, str]:
-    settings = Config({"PATH": os.environ["PATH"], "PYCACHE_DIR": str(tmp_path / "cache"),
-                       "PYCACHE_CONFIG": str(tmp_path / "absent.toml"), **environ})  # fmt: skip
-    out = io.StringIO()
-    status = run_doctor(settings, build_host(), Console(file=out, width=400, color_system=None))
+    (tmp_path / "empty.toml").touch()  # named explicitly, so it must exist
+    with tempfile.TemporaryDirectory(prefix="rt") as runtime:  # short: a socket path has ~107 bytes
+        settings = Config({"PATH": os.environ["PATH"], "PYCACHE_DIR": str(tmp_path / "cache"),
+                           "PYCACHE_CONFIG": str(tmp_path / "empty.toml"), "PYCACHE_RUNTIME_DIR": runtime,
+                           **environ})  # fmt: skip
+        out = io.StringIO()
+        try:
+            status = run_doctor(settings, build_host(), Console(file=out, width=400, color_system=None))
+        finally:
+            control(settings.environ, "stop")  # the doctor starts the server
     return status, out.getvalue()
 
 
@@ -93,10 +102,14 @@ def test_read_only_tier_is_only_read(tmp_path, every_service):
 
 
 def test_cli_doctor_exit_status(tmp_path):
-    env = dict(os.environ, PYCACHE_DIR=str(tmp_path / "cache"), PYCACHE_CONFIG=str(tmp_path / "absent.toml"),
+    (tmp_path / "empty.toml").touch()
+    env = dict(os.environ, PYCACHE_DIR=str(tmp_path / "cache"), PYCACHE_CONFIG=str(tmp_path / "empty.toml"),
+               PYCACHE_RUNTIME_DIR=tempfile.mkdtemp(prefix="rt"),
                PYCACHE_OPENDAL_SCHEME="webdav", PYCACHE_OPENDAL_ENDPOINT=f"http://127.0.0.1:{free_port()}",
                PYCACHE_OPENDAL_RETRIES="0", COLUMNS="250")  # fmt: skip
     pycache = os.path.join(os.path.dirname(sys.executable), "pycache")
     done = subprocess.run([pycache, "doctor"], env=env, capture_output=True, text=True, timeout=120)
+    control(env, "stop")  # the doctor started it
+    shutil.rmtree(env["PYCACHE_RUNTIME_DIR"], ignore_errors=True)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "storage opendal (tier 30, shared)" in done.stdout and "Connection refused" in done.stdout
