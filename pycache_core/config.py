@@ -234,7 +234,7 @@ class Config:
                     self._tables[key] = value
                 else:
                     self._file_problems.append(
-                        Problem(key, None, where, f"must be a table ([{key}]), not {type(value).__name__}")
+                        Problem(f"'{key}' in {self.file}", None, "", f"must be a table ([{key}]), not {type(value).__name__}")
                     )
                 continue
             name = PREFIX + key.upper()
