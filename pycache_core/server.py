@@ -322,7 +322,8 @@ def run_server(*, foreground: bool) -> int:
         log.info("%s", exc)
         return 0
     # Files of servers long gone (idle exits, older configurations): off the start path.
-    threading.Thread(target=servers.sweep, args=(os.path.dirname(server.sock_path),), daemon=True).start()
+    threading.Thread(target=servers.sweep, args=(os.path.dirname(server.sock_path),),
+                     kwargs={"keep": server.fingerprint}, daemon=True).start()
     server.serve_forever()
     return 0
 

@@ -101,24 +101,27 @@ def stop(server: ServerFiles, timeout: float = 600.0) -> dict | None:
         return {}
 
 
-def sweep(directory: Path | str, now: float | None = None) -> list[Path]:
+def sweep(directory: Path | str, now: float | None = None, keep: str = "") -> list[Path]:
     """Remove files of servers that no longer run: stale sockets, start locks
     nobody holds, old logs, fault notes and start markers. Never touches a
-    running server's files. Returns what was removed."""
+    running server's files, nor those of the fingerprint ``keep`` (the
+    sweeping server's own). Returns what was removed."""
     now = time.time() if now is None else now
     removed: list[Path] = []
     for server in find({names.RUNTIME_DIR: str(directory)}):
-        if Path(server.directory) != Path(directory):
+        if Path(server.directory) != Path(directory) or server.fingerprint == keep:
             continue
         sock = server.files.get("sock")
         if sock is not None:
+            if connection.control_socket(str(sock), server.fingerprint, "ping", 1.0) is not None:
+                continue  # a live server: all of its files are in use
             try:
                 connection.connect(str(sock), 0.5).close()
-                continue  # a live server: all of its files are in use
+                continue  # it takes connections but did not answer: busy, leave it
             except ConnectionRefusedError:
                 _remove(sock, removed)  # bound by a server that died
             except OSError:
-                continue  # busy or unknown: leave it
+                continue
         for suffix, path in server.files.items():
             age = _age(path, now)
             if age is None:
