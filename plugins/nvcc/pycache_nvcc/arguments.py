@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from pycache_cfamily import reasons as R
 from pycache_cfamily.gnu_options import CODEGEN_ONLY_XCLANG, GNU_OPTIONS, GnuKind
 from pycache_cfamily.naming import replace_suffix
-from pycache_cfamily.options import OptionTable, ParsedArg
+from pycache_cfamily.options import OptionTable, ParsedArg, exhaustive_handlers
 from pycache_core.api import Invocation, NotCacheable, NotCompilation, OutputSlot, ParsedInvocation, ParseOutcome
 
 from . import options as O
@@ -175,6 +175,152 @@ def _not_a_file(invocation: Invocation, path: str) -> str:
     return "" if stat.S_ISREG(mode) else f"output {path} exists and is not a regular file"
 
 
+@dataclass
+class _Walk:
+    """What the walk over one command line has gathered (private to one
+    `parse`; the handlers below fill it in)."""
+
+    modes: set[str] = field(default_factory=set)
+    language: str | None = None
+    outputs: list[str] = field(default_factory=list)
+    ccbin: str | None = None
+    dep_kind: str | None = None  # "-MD" / "-MMD"
+    dep_file: str | None = None
+    dep_target: str | None = None
+    phony: bool = False
+    key: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+Refusal = NotCacheable | None
+
+
+def _keyed(walk: _Walk, arg: ParsedArg) -> Refusal:
+    """The option shapes the result and nvcc reads it itself: into the key as given."""
+    walk.key.extend(arg.tokens)
+    return None
+
+
+def _refused(walk: _Walk, arg: ParsedArg) -> Refusal:
+    return NotCacheable(arg.spec.reason, f"{arg.joined()} is not cacheable ({arg.spec.reason})")
+
+
+def _on_mode(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.modes.add(_MODE_OF_KIND[arg.kind])
+    return _keyed(walk, arg)
+
+
+def _on_output(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.outputs.append(_strip_equals(arg))
+    walk.ignored.extend(arg.tokens)
+    return None
+
+
+def _on_ignored(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.ignored.extend(arg.tokens)
+    return None
+
+
+def _on_options_file(walk: _Walk, arg: ParsedArg) -> Refusal:
+    return NotCacheable(O.OPTIONS_FILE, f"{arg.joined()} was not expanded")  # effective_arguments expands them all
+
+
+def _on_language(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.language = _strip_equals(arg)
+    return _keyed(walk, arg)
+
+
+def _on_host_compiler(walk: _Walk, arg: ParsedArg) -> Refusal:
+    value = _strip_equals(arg)
+    if _escaped(value):
+        return NotCacheable(O.ESCAPED_ARGUMENT, f"{arg.joined()}: quotes and backslashes are not interpreted")
+    walk.ccbin = value
+    return _keyed(walk, arg)
+
+
+def _on_depfile(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.dep_kind = arg.spec.spelling
+    return _keyed(walk, arg)
+
+
+def _on_depfile_name(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.dep_file = _strip_equals(arg)
+    walk.ignored.extend(arg.tokens)
+    return None
+
+
+def _on_depfile_target(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.dep_target = _strip_equals(arg)
+    return _keyed(walk, arg)
+
+
+def _on_depfile_format(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.phony = True
+    return _keyed(walk, arg)
+
+
+def _on_relocatable(walk: _Walk, arg: ParsedArg) -> Refusal:
+    if _strip_equals(arg) not in ("true", "false"):
+        return NotCacheable(R.UNSUPPORTED_OPTION, f"{arg.joined()}: nvcc takes true or false")
+    return _keyed(walk, arg)
+
+
+def _on_architecture(walk: _Walk, arg: ParsedArg) -> Refusal:
+    if "native" in _strip_equals(arg).replace("=", ",").split(","):
+        return NotCacheable(O.NATIVE_ARCH, f"{arg.joined()}: the result depends on this machine's GPUs")
+    return _keyed(walk, arg)
+
+
+def _on_host_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
+    value = _strip_equals(arg)
+    if _escaped(value):
+        return NotCacheable(O.ESCAPED_ARGUMENT, f"{arg.joined()}: quotes and backslashes are not interpreted")
+    return _check_host_options(value.split(","), arg.tokens[0]) or _keyed(walk, arg)
+
+
+def _on_ptxas_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
+    return _check_forwarded(_strip_equals(arg), PTXAS_OPTIONS, arg.tokens[0]) or _keyed(walk, arg)
+
+
+def _on_cudafe_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
+    return _check_forwarded(_strip_equals(arg), CUDAFE_OPTIONS, arg.tokens[0]) or _keyed(walk, arg)
+
+
+def _on_forwarded_unknown(walk: _Walk, arg: ParsedArg) -> Refusal:
+    """-forward-unknown-to-host-compiler: gcc's option, for the host compiler."""
+    return _check_host_options(list(arg.tokens), "forwarded") or _keyed(walk, arg)
+
+
+_NVCC_HANDLERS = {
+    **{kind: _on_mode for kind in _MODE_OF_KIND},
+    K.QUERY: _refused,  # answered before the walk (no compilation)
+    K.PREPROCESS_ONLY: _refused,  # likewise
+    K.REFUSED: _refused,
+    K.OUTPUT: _on_output,
+    K.OPTIONS_FILE: _on_options_file,
+    K.LANGUAGE: _on_language,
+    K.HOST_COMPILER: _on_host_compiler,
+    K.DEPFILE: _on_depfile,
+    K.DEPFILE_NAME: _on_depfile_name,
+    K.DEPFILE_TARGET: _on_depfile_target,
+    K.DEPFILE_FORMAT: _on_depfile_format,
+    K.PREPROCESSOR: _keyed,
+    K.RELOCATABLE: _on_relocatable,
+    K.ARCHITECTURE: _on_architecture,
+    K.CODEGEN: _keyed,
+    K.HOST_FORWARD: _on_host_forward,
+    K.PTXAS_FORWARD: _on_ptxas_forward,
+    K.CUDAFE_FORWARD: _on_cudafe_forward,
+    K.FORWARD_UNKNOWN: _keyed,
+    K.LINK: _keyed,  # nvcc ignores them with -c; keyed all the same
+    K.THREADS: _on_ignored,  # the result does not depend on how many archs compile at once
+}
+HANDLERS = exhaustive_handlers(NVCC_OPTIONS, _NVCC_HANDLERS)
+FORWARDING_HANDLERS = exhaustive_handlers(
+    FORWARDING_OPTIONS, {**_NVCC_HANDLERS, **{kind: _on_forwarded_unknown for kind in GnuKind}}
+)
+
+
 def parse(invocation: Invocation) -> ParseOutcome:
     try:
         effective = effective_arguments(invocation.arguments, invocation.env, invocation.cwd, NVCC_OPTIONS)
@@ -182,9 +328,9 @@ def parse(invocation: Invocation) -> ParseOutcome:
         return NotCacheable(O.OPTIONS_FILE, str(exc))
     arguments = list(effective.arguments)
     parsed = NVCC_OPTIONS.parse(arguments)
-    forwarding = any(a.kind is K.FORWARD_UNKNOWN for a in parsed)
-    if forwarding:
-        parsed = FORWARDING_OPTIONS.parse(arguments)
+    handlers = HANDLERS
+    if any(a.kind is K.FORWARD_UNKNOWN for a in parsed):
+        parsed, handlers = FORWARDING_OPTIONS.parse(arguments), FORWARDING_HANDLERS
 
     # 1. Calls that compile nothing win over everything else.
     inputs = [a for a in parsed if a.is_input]
@@ -198,92 +344,18 @@ def parse(invocation: Invocation) -> ParseOutcome:
         return NotCompilation(R.NO_INPUT, "no input file")
 
     # 2. Walk the options in order.
-    modes: set[str] = set()
-    language: str | None = None
-    outputs: list[str] = []
-    ccbin: str | None = None
-    dep_kind: str | None = None
-    dep_file: str | None = None
-    dep_target: str | None = None
-    phony = False
-    key: list[str] = []
-    ignored: list[str] = []
+    walk = _Walk()
     for arg in parsed:
         if arg.is_input:
-            key.extend(arg.tokens)  # placed where given: -x applies to the inputs after it
+            walk.key.extend(arg.tokens)  # where given: -x applies to the inputs after it
             continue
         if arg.spec is None:
             return NotCacheable(R.UNKNOWN_OPTION, f"unknown option {arg.tokens[0]}: it might change the result")
         if arg.missing_value:
             return NotCacheable(R.MISSING_ARGUMENT, f"{arg.tokens[0]} needs an argument")
-        kind = arg.kind
-        if isinstance(kind, GnuKind):
-            # -forward-unknown-to-host-compiler: gcc's option, for the host compiler.
-            refused = _check_host_options(list(arg.tokens), "forwarded")
-            if refused is not None:
-                return refused
-            key.extend(arg.tokens)
-            continue
-        if kind.refuses:
-            return NotCacheable(arg.spec.reason, f"{arg.joined()} is not cacheable ({arg.spec.reason})")
-        value = _strip_equals(arg)
-        if kind in _MODE_OF_KIND:
-            modes.add(_MODE_OF_KIND[kind])
-            key.extend(arg.tokens)
-        elif kind is K.OUTPUT:
-            outputs.append(value)
-            ignored.extend(arg.tokens)
-        elif kind is K.THREADS:
-            ignored.extend(arg.tokens)
-        elif kind is K.OPTIONS_FILE:  # expanded by effective_arguments
-            return NotCacheable(O.OPTIONS_FILE, f"{arg.joined()} was not expanded")
-        elif kind is K.LANGUAGE:
-            language = value
-            key.extend(arg.tokens)
-        elif kind is K.HOST_COMPILER:
-            if _escaped(value):
-                return NotCacheable(O.ESCAPED_ARGUMENT, f"{arg.joined()}: quotes and backslashes are not interpreted")
-            ccbin = value
-            key.extend(arg.tokens)
-        elif kind is K.DEPFILE:
-            dep_kind = arg.spec.spelling
-            key.extend(arg.tokens)
-        elif kind is K.DEPFILE_NAME:
-            dep_file = value
-            ignored.extend(arg.tokens)
-        elif kind is K.DEPFILE_TARGET:
-            dep_target = value
-            key.extend(arg.tokens)
-        elif kind is K.DEPFILE_FORMAT:
-            phony = True
-            key.extend(arg.tokens)
-        elif kind is K.RELOCATABLE:
-            if value not in ("true", "false"):
-                return NotCacheable(R.UNSUPPORTED_OPTION, f"{arg.joined()}: nvcc takes true or false")
-            key.extend(arg.tokens)
-        elif kind is K.ARCHITECTURE:
-            if "native" in value.replace("=", ",").split(","):
-                return NotCacheable(O.NATIVE_ARCH, f"{arg.joined()}: the result depends on this machine's GPUs")
-            key.extend(arg.tokens)
-        elif kind is K.HOST_FORWARD:
-            if _escaped(value):
-                return NotCacheable(O.ESCAPED_ARGUMENT, f"{arg.joined()}: quotes and backslashes are not interpreted")
-            refused = _check_host_options(value.split(","), arg.tokens[0])
-            if refused is not None:
-                return refused
-            key.extend(arg.tokens)
-        elif kind is K.PTXAS_FORWARD:
-            refused = _check_forwarded(value, PTXAS_OPTIONS, arg.tokens[0])
-            if refused is not None:
-                return refused
-            key.extend(arg.tokens)
-        elif kind is K.CUDAFE_FORWARD:
-            refused = _check_forwarded(value, CUDAFE_OPTIONS, arg.tokens[0])
-            if refused is not None:
-                return refused
-            key.extend(arg.tokens)
-        else:  # PREPROCESSOR, CODEGEN, FORWARD_UNKNOWN, LINK: they shape the result; nvcc reads them
-            key.extend(arg.tokens)
+        refusal = handlers[arg.kind](walk, arg)
+        if refusal is not None:
+            return refusal
 
     # 3. One input, one phase that caching covers.
     if len(inputs) > 1:
@@ -291,51 +363,51 @@ def parse(invocation: Invocation) -> ParseOutcome:
     if not inputs:
         return NotCompilation(R.NO_INPUT, "no input file")
     source = inputs[0].tokens[0]
-    if not modes:
+    if not walk.modes:
         return NotCacheable(R.LINKING, "no -c, -dc, -ptx, -cubin, -fatbin or -optix-ir: the call links")
-    if len(modes) > 1:
-        return NotCacheable(R.UNSUPPORTED_OPTION, f"several phases asked for: {', '.join(sorted(modes))}")
-    mode = modes.pop()
+    if len(walk.modes) > 1:
+        return NotCacheable(R.UNSUPPORTED_OPTION, f"several phases asked for: {', '.join(sorted(walk.modes))}")
+    mode = walk.modes.pop()
     if source == "-":
         return NotCacheable(R.STDIN_INPUT, "the source is read from standard input")
     if _escaped(source):
         return NotCacheable(O.ESCAPED_ARGUMENT, f"input {source}: quotes and backslashes are not interpreted")
     suffix = PurePosixPath(source).suffix
-    if language not in (None, "cu", "c", "c++"):
-        return NotCacheable(R.UNSUPPORTED_LANGUAGE, f"-x {language}")
-    if language is None and suffix not in CUDA_SUFFIXES:
+    if walk.language not in (None, "cu", "c", "c++"):
+        return NotCacheable(R.UNSUPPORTED_LANGUAGE, f"-x {walk.language}")
+    if walk.language is None and suffix not in CUDA_SUFFIXES:
         reason = O.HOST_ONLY if suffix in HOST_SUFFIXES else R.UNSUPPORTED_INPUT
         return NotCacheable(reason, f"input {source}: nvcc compiles no device code for it")
-    if language in ("c", "c++"):
-        return NotCacheable(O.HOST_ONLY, f"-x {language}: nvcc compiles no device code")
+    if walk.language in ("c", "c++"):
+        return NotCacheable(O.HOST_ONLY, f"-x {walk.language}: nvcc compiles no device code")
     try:
         if not os.path.isfile(invocation.resolve(source)):
             return NotCacheable(R.UNSUPPORTED_INPUT, f"input {source} is not a regular file")
     except OSError:
         return NotCacheable(R.UNSUPPORTED_INPUT, f"input {source} cannot be read")
-    if len(outputs) > 1:
+    if len(walk.outputs) > 1:
         return NotCacheable(R.MULTIPLE_OUTPUTS, "-o given more than once")
     role, default_suffix = MODES[mode]
-    output = outputs[0] if outputs else replace_suffix(os.path.basename(source), default_suffix)
+    output = walk.outputs[0] if walk.outputs else replace_suffix(os.path.basename(source), default_suffix)
     if output == "-":
         return NotCacheable(R.OUTPUT_TO_STDOUT, "-o - names no file")
     if _escaped(output):
         return NotCacheable(O.ESCAPED_ARGUMENT, f"output {output}: quotes and backslashes are not interpreted")
-    if (dep_file is not None or dep_target is not None or phony) and dep_kind is None:
+    if (walk.dep_file is not None or walk.dep_target is not None or walk.phony) and walk.dep_kind is None:
         return NotCacheable(R.UNSUPPORTED_OPTION, "-MF/-MT/-MP without -MD or -MMD")
 
     depfile: DepfileSpec | None = None
-    if dep_kind is not None:
-        path = dep_file if dep_file is not None else replace_suffix(output if outputs else os.path.basename(source), ".d")
-        for value in (path, dep_target or ""):
+    if walk.dep_kind is not None:
+        path = walk.dep_file if walk.dep_file is not None else replace_suffix(output if walk.outputs else os.path.basename(source), ".d")
+        for value in (path, walk.dep_target or ""):
             if _escaped(value):
                 return NotCacheable(O.ESCAPED_ARGUMENT, f"{value}: quotes and backslashes are not interpreted")
         depfile = DepfileSpec(
             path=path,
-            target=dep_target if dep_target is not None else output,
-            explicit_target=dep_target is not None,
-            system=dep_kind == "-MD",
-            phony_targets=phony,
+            target=walk.dep_target if walk.dep_target is not None else output,
+            explicit_target=walk.dep_target is not None,
+            system=walk.dep_kind == "-MD",
+            phony_targets=walk.phony,
         )
     slots: dict[str, OutputSlot] = {role: OutputSlot(path=Path(output))}
     if depfile is not None:
@@ -353,15 +425,15 @@ def parse(invocation: Invocation) -> ParseOutcome:
         mode=mode,
         output=output,
         depfile=depfile,
-        ccbin=ccbin,
+        ccbin=walk.ccbin,
         options_files=effective.options_files,
     )
     return ParsedInvocation(
         language="cuda",
         sources=(invocation.resolve(source),),
         outputs=slots,
-        key_arguments=tuple(key),
-        ignored_arguments=tuple(ignored),
+        key_arguments=tuple(walk.key),
+        ignored_arguments=tuple(walk.ignored),
         private=call,
     )
 
