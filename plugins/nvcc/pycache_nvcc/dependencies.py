@@ -28,7 +28,6 @@ result from another directory is not the result of this call.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,7 @@ from pycache_cfamily.includes import (
 )
 from pycache_cfamily.preprocessed import Marker, assembler_reads_files, parse_markers, uses_time_macros
 from pycache_core.api import CompilerIdentity, Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
+from pycache_core.memo import Memo
 
 from . import options as O
 from .arguments import NvccCall, private
@@ -194,8 +194,7 @@ def plan_component(plan: Plan, call: NvccCall, invocation: Invocation) -> KeyCom
     return KeyComponent("plan", tuple(lines))
 
 
-_SEARCH_PATHS: dict[tuple, SearchPath | None] = {}
-_SEARCH_LOCK = threading.Lock()
+_SEARCH_PATHS: Memo[SearchPath | None] = Memo(256)
 
 
 def _search_path(invocation: Invocation, step: Step, source: str, context: PluginContext) -> SearchPath | None:
@@ -221,19 +220,15 @@ def _search_path(invocation: Invocation, step: Step, source: str, context: Plugi
     probe = [*words, "-v", "-o", os.devnull, os.devnull]
     env = english_messages_env(step_environment(invocation, step))
     memo = (tuple(probe), os.fspath(invocation.cwd), tuple((n, env.get(n)) for n in GNU_COMPILER_ENV + ("PATH",)))
-    with _SEARCH_LOCK:
-        if memo in _SEARCH_PATHS:
-            return _SEARCH_PATHS[memo]
-    try:
-        done = context.run(probe, cwd=invocation.cwd, env=env)
-    except OSError:
-        return None
-    search = parse_search_path(done.stderr.decode("utf-8", "replace")) if done.returncode == 0 else None
-    with _SEARCH_LOCK:
-        if len(_SEARCH_PATHS) > 256:
-            _SEARCH_PATHS.clear()
-        _SEARCH_PATHS[memo] = search
-    return search
+
+    def ask() -> SearchPath | None:
+        try:
+            done = context.run(probe, cwd=invocation.cwd, env=env)
+        except OSError:
+            return None
+        return parse_search_path(done.stderr.decode("utf-8", "replace")) if done.returncode == 0 else None
+
+    return _SEARCH_PATHS.get(memo, ask)
 
 
 def _pass_name(step: Step) -> str:

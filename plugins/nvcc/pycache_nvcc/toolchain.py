@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Generic, TypeVar
 
 from pycache_core.api import CompilerIdentity, PluginContext
 from pycache_core.digests import stat_signature
 from pycache_core.errors import ProbeError
+from pycache_core.memo import Memo
 
 FAMILY = "nvcc"
 
@@ -40,30 +39,6 @@ TOOLKIT_PROGRAMS = ("nvcc", "cudafe++", "ptxas", "fatbinary", "nvlink")
 
 _VERSION = re.compile(r"release (\d+\.\d+), V(\d+\.\d+\.\d+)")
 _ASSIGNMENT = re.compile(r"^#\$ ([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-
-T = TypeVar("T")
-
-
-class Memo(Generic[T]):
-    """A small thread-safe memo of probes, keyed by what was probed (paths
-    and their stat signatures), so an upgrade is noticed."""
-
-    def __init__(self, limit: int = 64) -> None:
-        self._values: dict[Hashable, T] = {}
-        self._lock = threading.Lock()
-        self._limit = limit
-
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._values:
-                return self._values[key]
-        value = compute()  # outside the lock: probes run subprocesses
-        with self._lock:
-            if len(self._values) >= self._limit:
-                self._values.clear()
-            self._values[key] = value
-        return value
-
 
 _HOSTS: Memo[CompilerIdentity] = Memo()
 

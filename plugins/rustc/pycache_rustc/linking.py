@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 
 from pycache_core.api import Invocation, KeyComponent, NotCacheable, PluginContext
 from pycache_core.digests import stat_signature
+from pycache_core.memo import Memo
 
 from .arguments import APPLE, ELF, WASM, RustcArgs, layout_for
-from .memo import Memo
 
 if TYPE_CHECKING:
     from .dependencies import PathPolicy

@@ -23,8 +23,7 @@ from pathlib import Path
 from pycache_core.api import CompilerIdentity, PluginContext
 from pycache_core.digests import stat_signature
 from pycache_core.errors import ProbeError
-
-from .memo import Memo
+from pycache_core.memo import Memo
 
 FAMILY = "rustc"
 

@@ -1,9 +1,10 @@
-"""A small thread-safe memo for probes the core does not memoise itself.
+"""A small thread-safe memo for plugins' probes the core does not memoise.
 
-The core memoises the compiler identity of the executable it was called
-with; a rustup proxy's real toolchain and a linker's support files are
-probed here instead, keyed by the stat signature of what was probed so that
-an upgrade is noticed without restarting the server.
+The core memoises the identity of the executable a call names; what a
+plugin probes beyond it -- a rustup proxy's real toolchain, a linker's
+support files, nvcc's host compiler -- goes in a `Memo` keyed by the stat
+signature (`pycache_core.digests.stat_signature`) of what was probed, so
+that an upgrade is noticed without restarting the server.
 """
 
 from __future__ import annotations
