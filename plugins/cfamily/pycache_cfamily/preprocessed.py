@@ -26,8 +26,11 @@ __all__ = [
     "uses_time_macros",
 ]
 
-# -E output line markers: # <line> "<file>" [flags]  (gcc and clang alike)
-_MARKER = re.compile(rb'^# \d+ "((?:[^"\\\n]|\\.)*)"((?: [1-4])*)[ \t]*\r?$', re.M)
+# -E output line markers: # <line> "<file>" [flags]  (gcc and clang alike).
+# Matched after a newline (`parse_markers` puts one in front) with the
+# escaped-character loop unrolled: an 11 MB Thrust .ii has 43,000 markers,
+# and the plain `^...(?:[^"\\]|\\.)*` form took 15 times as long.
+_MARKER = re.compile(rb'\n# \d+ "([^"\\\n]*(?:\\.[^"\\\n]*)*)"((?: [1-4])*)[ \t]*\r?(?=\n|\Z)')
 _WORKING_DIR_MARKER = re.compile(rb'# 1 "(?:[^"\\]|\\.)*//"\r?')
 _TIME_MACROS = re.compile(rb"__(?:DATE|TIME|TIMESTAMP)__")
 _INCBIN = re.compile(rb"\.incbin\b")
@@ -54,7 +57,7 @@ def parse_markers(output: bytes) -> list[Marker]:
     from. Pseudo-files (``<built-in>``, ``<command-line>``) are left out."""
     entered: list[Marker] = []
     previous = ""
-    for match in _MARKER.finditer(output):
+    for match in _MARKER.finditer(b"\n" + output):
         path = _unescape(match.group(1))
         flags = match.group(2).split()
         if b"1" in flags and not path.startswith("<"):
