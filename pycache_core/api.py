@@ -388,6 +388,11 @@ class PluginContext(Protocol):
     identity: CompilerIdentity | None
     log: logging.Logger
     scratch_dir: Path
+    #: ``PYCACHE_DEPEND_MODE`` for this call (and direct mode on): a family
+    #: whose compile lists what it read may key a miss from that list --
+    #: return ``Dependencies(deferred=True)`` and report the files from
+    #: `pycache_collect_outputs` -- instead of running a preprocessor.
+    depend_mode: bool
 
     def hash_file(self, path: Path) -> str:
         """Hex digest of a file's content, memoised by inode, size and times."""

@@ -132,6 +132,8 @@ SETTINGS: dict[str, Spec] = dict(
         _spec(names.RECACHE, Kind.FLAG, "false", "ignore hits, compile and overwrite"),
         _spec(names.BASEDIRS, Kind.PATHS, "", "path prefixes stripped before hashing (separated like PATH)"),
         _spec(names.DIRECT_MODE, Kind.FLAG, "true", "use manifests to hit without running the preprocessor"),
+        _spec(names.DEPEND_MODE, Kind.FLAG, "true",
+              "let a family key a miss from the compile's own dependency list, without a preprocessor run (needs direct mode)"),
         _spec(names.PREFIX_COMMAND, Kind.COMMAND, None,
               "run each cache miss as PREFIX compiler args... (distcc, icecc); never in the key"),
         _spec(names.LOG, Kind.CHOICE, "warning", "log level of the server", choices=LOG_LEVELS),

@@ -40,6 +40,8 @@ class CallContext:
         default_env: Mapping[str, str] | None = None,
     ) -> None:
         self.identity = identity
+        #: the call may be keyed from its compile's own dependency list (see `PluginContext.depend_mode`)
+        self.depend_mode = False
         self.log = log or logging.getLogger("pycache.call")
         self._scratch_dir = scratch_dir
         self._owns_scratch_dir = False

@@ -34,6 +34,7 @@ IDLE_TIMEOUT = "PYCACHE_IDLE_TIMEOUT"
 NO_SERVER = "PYCACHE_NO_SERVER"
 DISABLE = "PYCACHE_DISABLE"
 DIRECT_MODE = "PYCACHE_DIRECT_MODE"
+DEPEND_MODE = "PYCACHE_DEPEND_MODE"
 UPLOAD_QUEUE = "PYCACHE_UPLOAD_QUEUE"
 UPLOAD_QUEUE_POLICY = "PYCACHE_UPLOAD_QUEUE_POLICY"
 SERVER_JOBS = "PYCACHE_SERVER_JOBS"
@@ -45,7 +46,7 @@ STRICT_PLUGINS = "PYCACHE_STRICT_PLUGINS"
 # Variables that shape the server process itself (its storage, limits and
 # logging). A client whose values differ talks to a different server, so two
 # builds with different caches never share one by accident. Per-call settings
-# (RECACHE, BASEDIRS, DIRECT_MODE) travel with each request instead.
+# (RECACHE, BASEDIRS, DIRECT_MODE, DEPEND_MODE) travel with each request instead.
 SERVER_SCOPED = (
     CONFIG,
     DIR,

@@ -60,6 +60,7 @@ class Engine:
         self.store = store or self._build_store()
         self.accounting = StatsAccounting(self.stats, self.store)
         self.direct_mode = config.flag(names.DIRECT_MODE)
+        self.depend_mode = config.flag(names.DEPEND_MODE)
         for error in self.host.load_errors:
             log.error("plugin %s: %s", error.plugin, error.message)
 

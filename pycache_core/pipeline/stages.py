@@ -99,6 +99,7 @@ def opened(engine: Engine, call: Call) -> Iterator[CallContext]:
     call.relocator, call.context = relocator, context
     try:
         context.identity = identity(engine, call)
+        context.depend_mode = depend_enabled(engine, invocation)
         call.base = relocator.base_of(invocation.cwd)
         call.core = core_components(call, context.identity)
         yield context
@@ -142,6 +143,15 @@ def direct_enabled(engine: Engine, invocation: Invocation) -> bool:
     """``PYCACHE_DIRECT_MODE`` of the call, else of the server."""
     value = invocation.env.get(names.DIRECT_MODE)
     return engine.direct_mode if value is None else names.is_true(value)
+
+
+def depend_enabled(engine: Engine, invocation: Invocation) -> bool:
+    """``PYCACHE_DEPEND_MODE`` of the call, else of the server -- and only
+    with direct mode on: a call keyed by its compile's own dependency list
+    (deferred) can hit through a manifest only."""
+    value = invocation.env.get(names.DEPEND_MODE)
+    wanted = engine.depend_mode if value is None else names.is_true(value)
+    return wanted and direct_enabled(engine, invocation)
 
 
 def direct(engine: Engine, call: Call) -> NotCacheable | None:

@@ -72,7 +72,7 @@ CACHEABLE = [
         dict(key=(FORCED,),
              private=dict(preprocessor_arguments=("/Iinc", "/I", "inc2", "/DX=1", "/D", "Y", "/UZ", "/FIcfg.h", "/external:I",
                                                   "ext", "/imsvc", "sys", "/external:env:EXT", "/X", "/u"),
-                          include_dirs=("inc", "inc2"), system_include_dirs=("ext", "sys"), include_env=("EXT",),
+                          include_dirs=("inc", "inc2"), external_dirs=("ext",), imsvc_dirs=("sys",), include_env=("EXT",),
                           default_includes=False, no_direct="")),
     ),
     (

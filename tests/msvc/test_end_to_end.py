@@ -115,17 +115,20 @@ def test_key_changes(penv: PycacheEnv, tree: Path) -> None:
     check(penv, tree, base, obj, {"hits": 1, "direct_hits": 1})
 
 
-def test_direct_mode_follows_the_include_search(penv: PycacheEnv, tree: Path) -> None:
+@pytest.mark.parametrize("notes", [[], ["/showIncludes"]], ids=["preprocessor-mode", "depend-mode"])
+def test_direct_mode_follows_the_include_search(penv: PycacheEnv, tree: Path, notes) -> None:
     """%INCLUDE% decides which <header> is found, and MSVC's quoted search
     walks the include stack: a header appearing in an includer's directory,
-    or %INCLUDE% naming another directory, must never hit the old result."""
+    or %INCLUDE% naming another directory, must never hit the old result --
+    whether the miss ran the preprocessor or was keyed from the compile's
+    own /showIncludes (depend mode)."""
     write(tree / "m.c", '#include "sub/b.h"\n#include <v.h>\nint m(void) { return Q + V; }\n')
     write(tree / "sub" / "b.h", '#include "q.h"\n')
     write(tree / "q.h", "#define Q 1\n")  # found next to m.c, m.c being on the include stack
     write(tree / "sysA" / "v.h", "#define V 10\n")
     write(tree / "sysB" / "v.h", "#define V 20\n")
     obj = [tree / "out" / "m.obj"]
-    args = ["clang-cl", "/c", "m.c", "/Brepro", "/Foout/m.obj"]
+    args = ["clang-cl", "/c", "m.c", "/Brepro", "/Foout/m.obj", *notes]
     env_a = {"INCLUDE": str(tree / "sysA")}
     check(penv, tree, args, obj, {"misses": 1}, env=env_a)
     check(penv, tree, args, obj, {"hits": 1, "direct_hits": 1}, env=env_a)
@@ -134,6 +137,29 @@ def test_direct_mode_follows_the_include_search(penv: PycacheEnv, tree: Path) ->
     check(penv, tree, args, obj, {"misses": 1}, env=env_a)
     (tree / "sub" / "q.h").unlink()
     check(penv, tree, args, obj, {"hits": 1, "direct_hits": 1}, env=env_a)
+
+
+def test_depend_mode_keys_misses_by_the_compiles_own_notes(penv: PycacheEnv, tree: Path) -> None:
+    """With /showIncludes (as CMake and Ninja pass it) a miss runs no /E: the
+    entry is keyed by the headers the compile listed. So another spelling of
+    the same include directory is a miss there, but a preprocessor-mode hit
+    without direct mode (which depend mode needs); a header edit is a miss
+    either way."""
+    obj = [tree / "out" / "a.obj"]
+    base = ["clang-cl", "/c", "a.c", "/Brepro", "/showIncludes", "/Foout/a.obj"]
+    check(penv, tree, [*base, "/Iinc"], obj, {"misses": 1})
+    check(penv, tree, [*base, "/Iinc"], obj, {"hits": 1, "direct_hits": 1})
+    check(penv, tree, [*base, "/I", "inc"], obj, {"misses": 1})
+    # depend mode off: a manifest recorded in depend mode still serves ...
+    check(penv, tree, [*base, "/Iinc"], obj, {"hits": 1, "direct_hits": 1}, env={"PYCACHE_DEPEND_MODE": "false"})
+    # ... and without direct mode the misses run /E: two spellings, one text
+    no_direct = {"PYCACHE_DIRECT_MODE": "0"}
+    check(penv, tree, [*base, "/I", "inc"], obj, {"misses": 1}, env=no_direct)
+    check(penv, tree, [*base, "/Iinc"], obj, {"hits": 1, "preprocessor_hits": 1}, env=no_direct)
+    write(tree / "inc" / "a.h", "#define A 7\n#define X 1\n")
+    check(penv, tree, [*base, "/Iinc"], obj, {"misses": 1})
+    check(penv, tree, [*base, "/Iinc"], obj, {"hits": 1, "direct_hits": 1})
+    check(penv, tree, [*base, "/Iinc"], obj, {"misses": 1}, env=no_direct)
 
 
 def test_response_file_content_not_name(penv: PycacheEnv, tree: Path) -> None:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pycache_core.api import Dependencies, NotCacheable, ParsedInvocation
-from pycache_msvc import hooks
+from pycache_cfamily.includes import parse_search_path
+from pycache_core.api import CompileResult, Dependencies, NotCacheable, ParsedInvocation
+from pycache_msvc import dependencies, hooks
 
 from .support import BASE_ENV, CLANG, make_clang_cl, make_context, make_invocation, needs_clang_cl, parse, probe, write
 
@@ -194,3 +195,85 @@ def test_direct_mode_records_headers_and_msvc_shadowing(tree: Path) -> None:
     absent = {str(p) for p in deps.absent}
     assert f"{tree}/sub/q.h" in absent  # searched first: the includer's directory
     assert not any(p.startswith(f"{tree}/inc") for p in absent)  # /I comes after the stack: nothing there was searched
+
+
+# --- depend mode: keyed from the compile's own /showIncludes -------------------------
+
+
+def _prepared(tree: Path, args, *, env=None, depend_mode=True):
+    compiler = make_clang_cl(tree.parent / "bin")
+    invocation = make_invocation(args, tree, compiler=compiler, env={**BASE_ENV, **(env or {})})
+    context = make_context(tree.parent, cwd=tree)
+    probe(invocation, context)
+    context.depend_mode = depend_mode
+    return invocation, context, parse(invocation)
+
+
+@pytest.mark.parametrize(
+    "args, env, depend_mode, deferred",
+    [
+        (["/c", "a.c", "/Iinc", "/showIncludes"], {}, True, True),
+        (["/c", "a.c", "/Iinc", "/showIncludes"], {}, False, False),  # PYCACHE_DEPEND_MODE off
+        (["/c", "a.c", "/Iinc"], {}, True, False),  # the compile lists nothing
+        (["/c", "a.c", "/Iinc", "/showIncludes:user"], {}, True, False),  # system headers left out
+        (["/c", "a.c", "/Iinc", "/showIncludes", "/winsysroot", "/sdk"], {}, True, False),  # clang-cl finds them itself
+        (["/c", "a.c", "/Iinc", "/showIncludes", "/clang:-isystem", "/clang:inc"], {}, True, False),
+        (["/c", "a.c", "/Iinc", "/showIncludes"], {"VCToolsInstallDir": "/vc"}, True, False),
+        (["/c", "a.c", "/Iinc", "/showIncludes"], {"VCToolsInstallDir": "/vc", "INCLUDE": "inc"}, True, True),
+    ],
+)
+def test_when_depend_mode_applies(tree: Path, args, env, depend_mode: bool, deferred: bool) -> None:
+    invocation, context, parsed = _prepared(tree, args, env=env, depend_mode=depend_mode)
+    deps = hooks.pycache_discover_dependencies(invocation=invocation, parsed=parsed, context=context)
+    assert deps.deferred is deferred
+    if deferred:
+        # named like direct mode; the headers come from the compile
+        direct = hooks.pycache_direct_components(invocation=invocation, parsed=parsed, context=context)
+        assert deps.components == direct
+        assert not any(c.name == "preprocessed" for c in deps.components)
+
+
+def test_depend_mode_reads_the_compiles_notes(tree: Path) -> None:
+    write(tree / "inc" / "b.h", '#include "a.h"\n')
+    write(tree / "d.c", '#include "b.h"\nint d(void) { return A; }\n')
+    args = ["/nologo", "/c", "d.c", "/Iinc", "/showIncludes", "/Fo" + str(tree / "d.obj")]
+    invocation, context, parsed = _prepared(tree, args)
+    done = context.run([str(invocation.compiler), *args], cwd=tree)
+    assert done.returncode == 0, done.stderr
+    result = CompileResult(exit_code=0, stdout=done.stdout, stderr=done.stderr, duration=0.1)
+    outputs = hooks.pycache_collect_outputs(invocation=invocation, parsed=parsed, result=result, context=context)
+    reported = outputs.dependencies
+    assert reported is not None and reported.manifest_ok
+    assert [str(p) for p in reported.files] == [f"{tree}/inc/b.h", f"{tree}/inc/a.h"]
+    assert [c.name for c in reported.components] == [f"file:{tree}/inc/b.h", f"file:{tree}/inc/a.h"]
+    absent = {str(p) for p in reported.absent}
+    assert f"{tree}/b.h" in absent  # next to d.c, searched before /I
+    assert f"{tree}/inc/a.h" not in absent
+    # a compile that printed no notes cannot say what it read
+    silent = CompileResult(exit_code=0, stdout=b"", stderr=b"", duration=0.1)
+    outputs = hooks.pycache_collect_outputs(invocation=invocation, parsed=parsed, result=silent, context=context)
+    assert outputs.dependencies is not None and not outputs.dependencies.manifest_ok
+
+
+@pytest.mark.parametrize(
+    "args, env",
+    [
+        (["/c", "a.c", "/Iinc", "/Inope"], {}),
+        (["/c", "a.c", "/Iinc", "/external:Iext", "/imsvc", "sys", "/external:env:EXT"],
+         {"INCLUDE": "<TMP>/i1;<TMP>/i2", "EXTERNAL_INCLUDE": "<TMP>/e1", "CPATH": "<TMP>/c1", "EXT": "<TMP>/x1"}),
+        (["/c", "a.c", "/Iinc", "/X", "/imsvc", "sys"], {"INCLUDE": "<TMP>/i1"}),
+    ],
+)
+def test_worked_out_search_list_is_clang_cls_own(tree: Path, args, env) -> None:
+    """Depend mode has no -v run to read the list from: the list worked out
+    from the options and variables must be the one clang-cl prints."""
+    for name in ("ext", "sys", "i1", "i2", "e1", "c1", "x1"):
+        (tree / name).mkdir()
+    env = {k: v.replace("<TMP>", str(tree)) for k, v in env.items()}
+    invocation, context, parsed = _prepared(tree, args, env=env)
+    worked_out = dependencies.computed_search_path(parsed.private, invocation, context)
+    done = context.run([str(invocation.compiler), "/E", "-v", *parsed.private.preprocess_arguments], cwd=tree, env=invocation.env)
+    printed = parse_search_path(done.stderr.decode())
+    assert worked_out is not None and printed is not None
+    assert worked_out.bracket == printed.bracket
+    assert set(worked_out.missing) >= set(printed.missing)

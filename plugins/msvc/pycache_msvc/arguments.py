@@ -101,13 +101,20 @@ class ClCall:
     #: key arguments whose value is a path, to be made portable
     path_arguments: tuple[str, ...]
     include_dirs: tuple[str, ...]
-    system_include_dirs: tuple[str, ...]
+    #: /external:I directories, then /imsvc ones (clang-cl searches them apart)
+    external_dirs: tuple[str, ...]
+    imsvc_dirs: tuple[str, ...]
+    #: clang options that change the search list in ways not worked out here
+    #: (-isystem, /clang:-I...): the list must come from the compiler itself
+    other_search_options: bool
     #: variables named by /external:env:
     include_env: tuple[str, ...]
     #: %INCLUDE% and the compiler's own system directories are searched (no /X)
     default_includes: bool
     #: /vctoolsdir or /winsysroot: clang-cl ignores %INCLUDE%
     sdk_dirs: bool
+    #: any of /winsysroot, /vctoolsdir, /winsdkdir...: clang-cl finds system headers itself
+    sdk_options: bool
     #: files whose content changes the result (-fsanitize-ignorelist=...)
     input_files: tuple[str, ...]
     debug: bool
@@ -119,6 +126,8 @@ class ClCall:
     #: -Xclang -fno-pch-timestamp: a created .pch records no header times
     pch_timestamp_off: bool
     show_includes: bool
+    #: the last /showIncludes is the plain one: stdout lists every header read
+    lists_every_header: bool
     source_dependencies: str | None
     depfile: DepFile | None
     absolute_diagnostics: bool
@@ -145,10 +154,13 @@ class _Walk:
     pp: list[str] = field(default_factory=list)
     path_args: list[str] = field(default_factory=list)
     include_dirs: list[str] = field(default_factory=list)
-    system_include_dirs: list[str] = field(default_factory=list)
+    external_dirs: list[str] = field(default_factory=list)
+    imsvc_dirs: list[str] = field(default_factory=list)
+    other_search_options: bool = False
     include_env: list[str] = field(default_factory=list)
     default_includes: bool = True
     sdk_dirs: bool = False
+    sdk_options: bool = False
     input_files: list[str] = field(default_factory=list)
     debug_format: str | None = None
     gnu_debug: bool = False
@@ -159,6 +171,7 @@ class _Walk:
     pch_off: bool = False
     pch_timestamp_off: bool = False
     show_includes: bool = False
+    lists_every_header: bool = False
     source_dependencies: str | None = None
     clang_values: list[str] = field(default_factory=list)
     clang_tokens: list[str] = field(default_factory=list)
@@ -283,7 +296,19 @@ def _language(walk: _Walk, arg: ParsedArg) -> Refusal:
     return None
 
 
+def _system_include_dir(walk: _Walk, arg: ParsedArg) -> Refusal:
+    (walk.imsvc_dirs if arg.option.endswith("imsvc") else walk.external_dirs).append(arg.value or "")
+    return None
+
+
+def _show_includes(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.show_includes = True
+    walk.lists_every_header = not arg.option.endswith(":user")  # :user leaves system headers out
+    return None
+
+
 def _sdk_dir(walk: _Walk, arg: ParsedArg) -> Refusal:
+    walk.sdk_options = True
     if arg.option[1:] in ("winsysroot", "vctoolsdir"):
         walk.sdk_dirs = True
     return None
@@ -312,6 +337,12 @@ def _depfile(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
 def _depfile_target(walk: _Walk, arg: ParsedArg, tokens: tuple[str, ...]) -> Refusal:
     walk.dep_targets.append(arg.option)
     walk.path_args.extend(tokens)  # text written into the file: it may name a base directory
+    return None
+
+
+def _gnu_preprocessor(walk: _Walk, arg: ParsedArg) -> Refusal:
+    if arg.option not in ("-D", "-U"):
+        walk.other_search_options = True
     return None
 
 
@@ -392,7 +423,7 @@ _HANDLERS: dict = exhaustive_handlers(
         K.LANGUAGE: _then(_language),
         K.MACRO: _preprocessor,
         K.INCLUDE_DIR: _value_to("include_dirs", then=_preprocessor),
-        K.SYSTEM_INCLUDE_DIR: _value_to("system_include_dirs", then=_preprocessor),
+        K.SYSTEM_INCLUDE_DIR: _then(_system_include_dir, _preprocessor),
         K.INCLUDE_ENV: _value_to("include_env", then=_preprocessor),
         K.NO_DEFAULT_INCLUDES: _then(_sets(default_includes=False), _preprocessor),
         K.SDK_DIR: _then(_sdk_dir, _preprocessor),
@@ -407,7 +438,7 @@ _HANDLERS: dict = exhaustive_handlers(
         K.PCH_OFF: _then(_sets(pch_off=True), _key_only),
         # What /showIncludes prints is replayed from the entry, so the key
         # tells it apart; the /E run gets a /showIncludes of its own.
-        K.SHOW_INCLUDES: _then(_sets(show_includes=True), _key_only),
+        K.SHOW_INCLUDES: _then(_show_includes, _key_only),
         K.SOURCE_DEPENDENCIES: _value_to("source_dependencies"),
         K.CLANG: _clang,
         K.RESPONSE_QUOTING: _ignored,  # applied when the response files were read
@@ -427,7 +458,7 @@ _HANDLERS: dict = exhaustive_handlers(
         G.DEPFILE_NAME: _value_to("dep_file"),
         G.DEPFILE_TARGET: _depfile_target,
         G.DEPFILE_FORMAT: _keyed,
-        G.PREPROCESSOR: _preprocessor,
+        G.PREPROCESSOR: _then(_gnu_preprocessor, _preprocessor),
         G.FORCED_INCLUDE: _preprocessor,
         G.MACRO_INCLUDE: _macro_include,
         G.PCH_INCLUDE: _refuse_with(R.PCH_USE, "use /Yu with /Fp"),
@@ -647,10 +678,13 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         preprocessor_arguments=tuple(walk.pp),
         path_arguments=tuple(walk.path_args),
         include_dirs=tuple(walk.include_dirs),
-        system_include_dirs=tuple(walk.system_include_dirs),
+        external_dirs=tuple(walk.external_dirs),
+        imsvc_dirs=tuple(walk.imsvc_dirs),
+        other_search_options=walk.other_search_options,
         include_env=tuple(walk.include_env),
         default_includes=walk.default_includes,
         sdk_dirs=walk.sdk_dirs,
+        sdk_options=walk.sdk_options,
         input_files=tuple(walk.input_files),
         debug=debug,
         pdb=pdb,
@@ -658,6 +692,7 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         pch=pch,
         pch_timestamp_off=walk.pch_timestamp_off,
         show_includes=walk.show_includes,
+        lists_every_header=walk.lists_every_header,
         source_dependencies=walk.source_dependencies,
         depfile=depfile,
         absolute_diagnostics=walk.absolute_diagnostics,

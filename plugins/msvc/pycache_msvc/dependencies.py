@@ -33,7 +33,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pycache_cfamily import reasons as R
-from pycache_cfamily.includes import SearchPath, parse_search_path, resolve, shadow_candidates, uses_has_include
+from pycache_cfamily.includes import (
+    SearchPath,
+    has_include_lookups,
+    parse_search_path,
+    resolve,
+    shadow_candidates,
+    uses_has_include,
+)
 from pycache_cfamily.options import portable_argument as _portable_argument
 from pycache_cfamily.preprocessed import Marker, uses_time_macros
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
@@ -185,6 +192,15 @@ def direct_components(
     if call.style == "windows":
         context.log.debug("direct mode off: include shadowing is only worked out for POSIX paths")
         return None
+    return _named_without_headers(invocation, call, parsed, context)
+
+
+def _named_without_headers(
+    invocation: Invocation, call: ClCall, parsed: ParsedInvocation, context: PluginContext
+) -> tuple[KeyComponent, ...] | NotCacheable:
+    """The source, the preprocessor arguments as written, the variables that
+    steer the include search, and the shared components: the call named up
+    to the headers it reads (direct mode's key, depend mode's start)."""
     source = invocation.resolve(call.source)
     try:
         source_digest = context.hash_file(source)
@@ -205,11 +221,77 @@ def direct_components(
     )
 
 
+# --- depend mode: the compile's own /showIncludes ------------------------------------
+
+
+def depend_mode_off(call: ClCall, invocation: Invocation, context: PluginContext) -> str:
+    """Why this call's miss runs the preprocessor rather than being keyed
+    from its compile's ``/showIncludes`` notes ("" = depend mode applies).
+
+    The notes are on the compile's stdout only when the call asks for them
+    (CMake and Ninja always do), and list every header only in the plain
+    form (``/showIncludes:user`` leaves system headers out). The headers
+    that must stay absent come from the include search list, which must be
+    known without a preprocessor run."""
+    if not context.depend_mode:
+        return "PYCACHE_DEPEND_MODE (or direct mode) is off"
+    if not call.lists_every_header:
+        return "the compile does not list every header (no plain /showIncludes)"
+    if call.no_direct:
+        return call.no_direct
+    if call.style == "windows":
+        return "include shadowing is only worked out for POSIX paths"
+    if computed_search_path(call, invocation, context) is None:
+        return "the include search list is the compiler's own (SDK options, clang -I/-isystem)"
+    return ""
+
+
+def compile_dependencies(
+    invocation: Invocation, parsed: ParsedInvocation, stdout: bytes, context: PluginContext
+) -> Dependencies:
+    """Depend mode: the headers the compile's notes list, each its own key
+    component (``file:PATH`` = digest), and what a manifest needs."""
+    call = _private(parsed)
+    prefix = toolchain.show_includes_prefix(invocation, context)
+    notes = showincludes.parse_notes(showincludes.note_lines(stdout, prefix), prefix, call.source)
+    search = computed_search_path(call, invocation, context)
+    files, absent, reasons = _manifest_inputs(call, invocation, notes, search)
+    if not notes and _INCLUDE_LINE.search(_read_or_empty(invocation.resolve(call.source))):
+        reasons.append(f"the compile printed no note starting {prefix!r}")
+    components: list[KeyComponent] = []
+    for path in files:
+        try:
+            components.append(KeyComponent(f"file:{context.portable_path(path)}", context.hash_file(path)))
+        except OSError as exc:
+            reasons.append(f"cannot read {path}: {exc.strerror}")
+    if reasons:
+        context.log.debug("not keyed from /showIncludes: %s", "; ".join(reasons[:3]))
+    return Dependencies(components=tuple(components), files=tuple(files), absent=tuple(absent), manifest_ok=not reasons)
+
+
+_INCLUDE_LINE = re.compile(rb"^[ \t]*#[ \t]*(?:include|import)\b", re.M)
+
+
+def _read_or_empty(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
 # --- preprocessor mode ------------------------------------------------------------
 
 
 def discover(invocation: Invocation, parsed: ParsedInvocation, context: PluginContext) -> Dependencies | NotCacheable:
     call = _private(parsed)
+    why_not = depend_mode_off(call, invocation, context)
+    if not why_not:
+        named = _named_without_headers(invocation, call, parsed, context)
+        if isinstance(named, NotCacheable):
+            return named
+        context.log.debug("depend mode: keyed from the compile's /showIncludes")
+        return Dependencies(components=named, deferred=True)
+    context.log.debug("preprocessor mode: %s", why_not)
     shared = shared_components(invocation, parsed, context)
     if isinstance(shared, NotCacheable):
         return shared
@@ -230,22 +312,39 @@ def discover(invocation: Invocation, parsed: ParsedInvocation, context: PluginCo
 
     prefix = toolchain.show_includes_prefix(invocation, context)
     notes = showincludes.parse_notes(showincludes.note_lines(done.stderr, prefix), prefix, call.source)
-    headers = list(dict.fromkeys(Path(resolve(invocation.cwd, n.path)) for n in notes))
-    reasons: list[str] = []
+    if kind == toolchain.CLANG_CL:
+        search = parse_search_path(done.stderr.decode("utf-8", "replace"))
+    else:
+        search = computed_search_path(call, invocation, context)
+    files, absent, reasons = _manifest_inputs(call, invocation, notes, search)
     if not notes and _names_other_files(output, call.source):
         reasons.append(f"the preprocessor read headers but printed no note starting {prefix!r}")
+    if reasons:
+        context.log.debug("no manifest: %s", "; ".join(reasons[:3]))
+    return Dependencies(components=tuple(components), files=tuple(files), absent=tuple(absent), manifest_ok=not reasons)
+
+
+def _manifest_inputs(
+    call: ClCall, invocation: Invocation, notes: list[showincludes.Note], search: SearchPath | None
+) -> tuple[list[Path], list[Path], list[str]]:
+    """From the notes: the files a manifest records, the paths that must
+    stay absent (MSVC's include-stack search, and what each literal
+    ``__has_include`` looked for), and why no manifest can be recorded."""
+    cwd = invocation.cwd
+    reasons: list[str] = []
     if call.style == "windows":
         reasons.append("include shadowing is only worked out for POSIX paths")
-
-    search = parse_search_path(done.stderr.decode("utf-8", "replace")) if kind == toolchain.CLANG_CL else computed_search_path(call, invocation)
     absent: list[Path] = []
     if search is None:
-        reasons.append("no include search list in the preprocessor's -v output")
+        reasons.append("the include search list is not known")
     else:
         markers = [Marker(path=n.path, includer=n.includers[0], system=False, ancestors=n.includers[1:]) for n in notes]
-        absent = shadow_candidates(markers, search, invocation.cwd, includer_stack=True)
-
-    for path in [invocation.resolve(call.source), *headers]:
+        absent = shadow_candidates(markers, search, cwd, includer_stack=True)
+    read: dict[Path, tuple[str, ...]] = {invocation.resolve(call.source): ()}
+    for note in notes:
+        read.setdefault(Path(resolve(cwd, note.path)), note.includers)
+    looked_up: list[Path] = []
+    for path, includers in read.items():
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -253,18 +352,19 @@ def discover(invocation: Invocation, parsed: ParsedInvocation, context: PluginCo
             continue
         if uses_time_macros(data):
             reasons.append(f"{path} uses __DATE__, __TIME__ or __TIMESTAMP__")
-        if uses_has_include(data):
-            # A lookup that found nothing leaves no note, and MSVC's search
-            # order for it is not worked out here.
-            reasons.append(f"{path} uses __has_include")
-    if reasons:
-        context.log.debug("no manifest: %s", "; ".join(reasons[:3]))
-    return Dependencies(
-        components=tuple(components),
-        files=tuple(headers),
-        absent=tuple(absent),
-        manifest_ok=not reasons,
-    )
+        if uses_has_include(data) and search is not None:
+            # A lookup that finds nothing leaves no note: record what each
+            # literal one saw, searching the way MSVC does (this file's
+            # directory, its includers', then the lists).
+            quote = tuple(os.path.dirname(i) or "." for i in includers)
+            lookups = has_include_lookups(data, path, SearchPath(quote=quote, bracket=search.bracket, missing=()), cwd)
+            if lookups is None:
+                reasons.append(f"{path} uses __has_include with a computed argument")
+            else:
+                looked_up.extend(lookups[0])
+                absent.extend(lookups[1])
+    headers = [p for p in read if p != invocation.resolve(call.source)]
+    return list(dict.fromkeys([*headers, *looked_up])), absent, reasons
 
 
 def _names_other_files(output: bytes, source: str) -> bool:
@@ -277,17 +377,44 @@ def _names_other_files(output: bytes, source: str) -> bool:
     return False
 
 
-def computed_search_path(call: ClCall, invocation: Invocation) -> SearchPath:
-    """cl.exe's include search list, as its documentation gives it: /I,
-    /external:I, the /external:env: variables, then %INCLUDE% and
-    %EXTERNAL_INCLUDE% (unless /X)."""
+def computed_search_path(call: ClCall, invocation: Invocation, context: PluginContext) -> SearchPath | None:
+    """The include search list worked out from the options and variables,
+    in the compiler's order, or None where the compiler decides it itself.
+
+    clang-cl 14 (checked against its ``-v`` list): /I, CPATH, /external:I,
+    its own headers, /imsvc, /external:env: variables, %INCLUDE%,
+    %EXTERNAL_INCLUDE%. cl.exe (its documentation): /I, /external:I,
+    /external:env:, %INCLUDE%, %EXTERNAL_INCLUDE%."""
     env = invocation.env
-    directories = [*call.include_dirs, *call.system_include_dirs]
+    if call.other_search_options or call.sdk_options:
+        return None
+    clang_cl = toolchain.kind_of(context) == toolchain.CLANG_CL
+    if clang_cl and (env.get("C_INCLUDE_PATH") or env.get("CPLUS_INCLUDE_PATH")):
+        return None
+    if clang_cl and call.default_includes and not any(env.get(n) for n in INCLUDE_ENV):
+        # clang-cl would look for Visual C++ through these or a cl.exe on PATH
+        if any(env.get(n) for n in TOOLCHAIN_ENV) or _visual_cpp_on_path(env):
+            return None
+
+    def listed(name: str, separator: str = ";") -> list[str]:
+        return [d for d in env.get(name, "").split(separator) if d]
+
+    directories = list(call.include_dirs)
+    if clang_cl:
+        directories.extend(listed("CPATH", os.pathsep))
+        directories.extend(call.external_dirs)
+        resource = context.identity.details.get("resource_include", "") if context.identity is not None else ""
+        if not resource:
+            return None
+        directories.append(resource)
+        directories.extend(call.imsvc_dirs)
+    else:
+        directories.extend(call.external_dirs)
     for name in call.include_env:
-        directories.extend(d for d in env.get(name, "").split(";") if d)
+        directories.extend(listed(name))
     if call.default_includes:
         for name in INCLUDE_ENV:
-            directories.extend(d for d in env.get(name, "").split(";") if d)
+            directories.extend(listed(name))
     present = [d for d in directories if os.path.isdir(resolve(invocation.cwd, d))]
     missing = [d for d in directories if d not in present]
-    return SearchPath(quote=(), bracket=tuple(present), missing=tuple(missing))
+    return SearchPath(quote=(), bracket=tuple(dict.fromkeys(present)), missing=tuple(dict.fromkeys(missing)))

@@ -92,4 +92,4 @@ def pycache_collect_outputs(
         return None
     if result.exit_code != 0:
         return NotCacheable(R.COMPILE_FAILED, f"the compiler exited {result.exit_code}")
-    return outputs.collect(invocation, parsed, context)
+    return outputs.collect(invocation, parsed, result, context)

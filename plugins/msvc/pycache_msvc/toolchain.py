@@ -99,6 +99,13 @@ def probe(compiler: Path, env: Mapping[str, str], context: PluginContext) -> Com
                 parts.append((f"part:{name}", context.hash_file(home / name)))
 
     prefix = detect_show_includes_prefix(compiler, run_env, context)
+    resource_include = ""
+    if kind == CLANG_CL:
+        # Where clang's own headers are: on the include search list between
+        # /external:I and /imsvc.
+        rc, out, _ = ask("/clang:-print-resource-dir")
+        if rc == 0 and out.strip():
+            resource_include = os.path.join(out.strip(), "include")
     canonical = "\n".join(f"{name}\0{value}" for name, value in parts)
     return CompilerIdentity(
         family=FAMILY,
@@ -111,6 +118,7 @@ def probe(compiler: Path, env: Mapping[str, str], context: PluginContext) -> Com
             "driver": str(compiler),
             "show_includes_prefix": prefix,
             "probe_vslang": env.get("VSLANG", ""),
+            "resource_include": resource_include,
         },
     )
 
