@@ -277,3 +277,18 @@ def test_worked_out_search_list_is_clang_cls_own(tree: Path, args, env) -> None:
     assert worked_out is not None and printed is not None
     assert worked_out.bracket == printed.bracket
     assert set(worked_out.missing) >= set(printed.missing)
+
+
+def test_has_include_lookups_are_recorded(tree: Path) -> None:
+    """A literal __has_include that finds nothing leaves no note: the places
+    it searched must stay empty. A computed one cannot be followed."""
+    write(tree / "h.c", '#if __has_include("opt.h")\n#include "opt.h"\n#endif\n#include "a.h"\nint h(void) { return A; }\n')
+    invocation, context, parsed = _prepared(tree, ["/c", "h.c", "/Iinc"], depend_mode=False)
+    deps = hooks.pycache_discover_dependencies(invocation=invocation, parsed=parsed, context=context)
+    assert deps.manifest_ok
+    absent = {str(p) for p in deps.absent}
+    assert {f"{tree}/opt.h", f"{tree}/inc/opt.h"} <= absent
+    write(tree / "k.c", '#define NAME "opt.h"\n#if __has_include(NAME)\n#endif\nint k;\n')
+    invocation, context, parsed = _prepared(tree, ["/c", "k.c", "/Iinc"], depend_mode=False)
+    deps = hooks.pycache_discover_dependencies(invocation=invocation, parsed=parsed, context=context)
+    assert not deps.manifest_ok
