@@ -6,6 +6,7 @@ not-cacheable reason is counted."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -314,3 +315,23 @@ def test_masquerade_symlink_named_clang_cl(pycache_env: PycacheEnv, tree: Path) 
         assert (tree / "out" / "a.obj").read_bytes() == expected
     msvc = pycache_env.stats()["families"]["msvc"]
     assert (msvc["misses"], msvc["hits"]) == (1, 1)
+
+
+def test_checkouts_share_results_and_notes_name_the_current_one(penv: PycacheEnv, tree: Path) -> None:
+    """PYCACHE_BASEDIRS: a second checkout hits the first one's entry, and
+    the replayed /showIncludes notes name the second checkout's headers."""
+    for name in ("one", "two"):
+        root = penv.root / name
+        shutil.copytree(tree, root)
+        args = ["clang-cl", "/nologo", "/c", f"{root}/a.c", f"/I{root}/inc", "/Brepro", "/showIncludes", "/Foout/a.obj"]
+        done = check(penv, root, args, [root / "out" / "a.obj"], {"misses": 1} if name == "one" else {"hits": 1, "direct_hits": 1},
+                     env={"PYCACHE_BASEDIRS": str(root)})
+        assert done.stdout == f"Note: including file: {root}/inc/a.h\n".encode()
+
+
+def test_pycache_plugins_shows_the_family(penv: PycacheEnv) -> None:
+    done = penv.run(["plugins", "--json"])
+    assert done.returncode == 0, done.stderr
+    families = [f for p in json.loads(done.stdout)["plugins"] for f in p.get("families", [])]
+    msvc = next(f for f in families if f["name"] == "msvc")
+    assert msvc["precedence"] == 10

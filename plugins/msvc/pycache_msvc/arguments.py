@@ -519,8 +519,9 @@ def is_clang_cl(invocation: Invocation) -> bool:
     """The call runs clang in cl mode (by its names; a renamed cl.exe would
     not be called clang). Only used for what is harmless to get wrong:
     forcing clang's diagnostics colour."""
-    names = (invocation.invoked_as, os.fspath(invocation.compiler), os.path.realpath(invocation.compiler))
-    return any("clang" in os.path.basename(name).lower() for name in names)
+    if any("clang" in os.path.basename(name).lower() for name in (invocation.invoked_as, os.fspath(invocation.compiler))):
+        return True
+    return "clang" in os.path.basename(os.path.realpath(invocation.compiler)).lower()  # a "cl" symlink to clang
 
 
 def parse(invocation: Invocation, *, style: str = paths.HOST_STYLE) -> ParseOutcome:
@@ -541,7 +542,7 @@ def parse(invocation: Invocation, *, style: str = paths.HOST_STYLE) -> ParseOutc
             return _refused(_Walk(style=style), arg, arg.tokens)
         if arg.kind is G.VERBOSE and not inputs:
             return NotCompilation(R.VERSION_PROBE, f"{arg.tokens[0]} without inputs prints the compiler's version")
-    if not any(a.kind in (K.COMPILE,) for a in parsed):
+    if not any(a.kind is K.COMPILE for a in parsed):
         if not inputs and not any(a.kind is K.SOURCE for a in parsed):
             return NotCompilation(R.NO_INPUT, "no input file")
         return NotCacheable(R.LINKING, "no /c: the call links")
