@@ -193,10 +193,16 @@ class OutputSlot:
     A hit restores each stored artifact to the slot of the same role in the
     *current* call, so nothing stored in an entry can name where it is written.
     ``required``: the compile must produce it for the result to be cached.
+    ``through_links``: how the compiler writes the file when a symbolic link
+    sits at ``path``: True (the default, what opening the path for writing
+    does) writes through the link to its target; False replaces the link by
+    a new file, as GNU as, clang and rustc do for objects and libraries.
+    A hit writes the slot the same way.
     """
 
     path: Path
     required: bool = True
+    through_links: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,7 +21,7 @@ import sys
 
 from . import connection, protocol
 from . import env as names
-from .which import find_executable
+from .which import find_executable, find_unrunnable
 
 COMMANDS = ("stats", "server", "config", "explain", "doctor", "plugins", "cache", "version", "wrap", "cargo")
 SUBCOMMANDS = frozenset({*COMMANDS, "--help", "-h", "--version"})
@@ -79,7 +79,8 @@ def compile_command(command, launcher=False):
         connection.mark_unavailable(environ, cause)
         connection.record_fault(environ, "server-unavailable", cause)
         return exec_compiler(command, self_exe, launcher=launcher)
-    payload = protocol.encode_compile(connection.server_fingerprint(environ), cwd, tty, self_exe, command, environ)
+    _die_of_interrupts()
+    payload = protocol.encode_compile(connection.server_fingerprint(environ), cwd, tty, self_exe, _umask(), command, environ)
     try:
         try:
             body = connection.request(sock_path, payload)
@@ -97,6 +98,24 @@ def compile_command(command, launcher=False):
     return replay(code, out, err)
 
 
+def _die_of_interrupts():
+    """Ctrl-C ends this client as it ends a compiler -- killed by SIGINT,
+    no traceback; the server sees the connection close and cancels the
+    compile. (A SIGINT the caller ignores stays ignored.)"""
+    import _signal
+
+    if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+
+
+def _umask():
+    """This process's umask: the modes of every output the server writes
+    for this call come from it, as they would from the compiler's."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _compile_in_process(command, cwd, tty, self_exe, launcher):
     from .config import Config
     from .pipeline import CompileRequest, Engine
@@ -110,7 +129,8 @@ def _compile_in_process(command, cwd, tty, self_exe, launcher):
         return exec_compiler(command, self_exe, launcher=launcher)
     try:
         reply = engine.compile(
-            CompileRequest(argv=tuple(command), cwd=cwd, env=dict(os.environ), stderr_is_tty=tty, client_executable=self_exe)
+            CompileRequest(argv=tuple(command), cwd=cwd, env=dict(os.environ), stderr_is_tty=tty,
+                           client_executable=self_exe, umask=_umask())
         )
     finally:
         engine.store.close()
@@ -138,11 +158,17 @@ def _write_all(fd, data):
 
 
 def exec_compiler(command, self_exe, argv0=None, launcher=False):
-    """Replace this process with the real compiler (uncached)."""
+    """Replace this process with the real compiler (uncached). When it
+    cannot run, fail as a shell's ``exec`` would: 127 when there is no such
+    program, 126 with the system's reason when there is one that cannot be
+    run (a directory, a file without execute permission)."""
     name = command[0]
-    path = find_executable(name, os.environ, os.getcwd(), [self_exe])
+    cwd = os.getcwd()
+    path = find_executable(name, os.environ, cwd, [self_exe])
     if path is not None and self_exe and os.path.realpath(path) == self_exe:
         path = None  # a path to pycache itself: running it would loop forever
+    elif path is None:
+        path = find_unrunnable(name, os.environ, cwd)
     if path is None:
         if launcher and os.sep not in name:
             sys.stderr.write(_unknown_word(name))
@@ -152,7 +178,7 @@ def exec_compiler(command, self_exe, argv0=None, launcher=False):
         return 127
     try:
         os.execv(path, [argv0 or name, *command[1:]])
-    except OSError as exc:
+    except OSError as exc:  # the kernel's own reason (EACCES for a directory, too)
         sys.stderr.write(f"pycache: {name}: {exc.strerror}\n")
         return 126 if os.path.exists(path) else 127
 

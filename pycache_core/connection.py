@@ -35,8 +35,8 @@ SERVER_BOOT = (
     "import sys\n"
     "if sys.path and sys.path[0] == '': del sys.path[0]\n"
     "from pycache_core.server import main\n"
-    "sys.exit(main(['--daemon']))\n"
-)
+    "sys.exit(main(['--daemon', '--ready-fd', '3']))\n"
+)  # 3: READY_FD
 
 
 # --- where the server lives ---------------------------------------------------
@@ -45,7 +45,7 @@ SERVER_BOOT = (
 def server_fingerprint(environ):
     """Names the server for this configuration: clients that differ in any
     server-scoped variable talk to different servers."""
-    text = names.server_scope(environ)
+    text = f"protocol={protocol.PROTOCOL_VERSION}\0" + names.server_scope(environ)
     try:
         from _blake2 import blake2b  # C module: microseconds, unlike hashlib
     except ImportError:  # pragma: no cover - exotic builds
@@ -291,6 +291,28 @@ def control_socket(sock_path, fingerprint, kind, timeout=5.0, silence=SILENCE_TI
 
 # --- starting the server ------------------------------------------------------
 
+# The descriptor on which the starting server says it is ready (SERVER_BOOT
+# passes it on): readiness without a probe connection to the new server.
+READY_FD = 3
+READY = b"ready"
+
+
+def ping(environ, sock_path, timeout=0.5):
+    """Whether a server answers on ``sock_path`` (a real request, so the
+    server sees no connection closed without one)."""
+    try:
+        sock = connect(sock_path, timeout)
+    except OSError:
+        return False
+    try:
+        sock.sendall(protocol.encode_control("ping", server_fingerprint(environ)))
+        read_frame(sock, timeout)
+        return True
+    except (OSError, ValueError):
+        return False
+    finally:
+        sock.close()
+
 
 def start_server(environ, sock_path, lock_path, back_off=True):
     """Start the server unless one is running; one starter at a time, so many
@@ -302,17 +324,14 @@ def start_server(environ, sock_path, lock_path, back_off=True):
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            connect(sock_path, 0.5).close()
+        if ping(environ, sock_path):
             return  # someone else started it while we waited
-        except OSError:
-            pass
         if back_off:
             failed = read_unavailable(environ)
             if failed is not None and failed[1] < BACKOFF:
                 raise ServerBackoff(f"not started: a start failed {failed[1]:.0f} s ago: {failed[0]}")
         try:
-            _spawn_and_wait(environ, sock_path)
+            _spawn_server(environ, sock_path)
         except OSError as exc:
             if back_off:
                 mark_unavailable(environ, str(exc))
@@ -326,8 +345,16 @@ def start_server(environ, sock_path, lock_path, back_off=True):
 LOG_ROTATE_BYTES = 32 << 20
 
 
-def _spawn_and_wait(environ, sock_path):
-    devnull = os.devnull
+def _spawn_server(environ, sock_path):
+    """Spawn the server detached from the caller: a session of its own, the
+    default signal dispositions, and no descriptor of the caller's but
+    /dev/null, its log and the readiness socket (a server holding the
+    caller's pipes would drain a process-substitution source, or keep a
+    pipeline open until it exits). Returns once it listens; raises with its
+    own last words when it dies first."""
+    import _signal
+    import _socket
+
     # The server's stderr (a start-up error) goes to its default log, next to
     # its socket; only what this start adds is read back for the cause.
     log = server_log_path(environ)
@@ -338,44 +365,64 @@ def _spawn_and_wait(environ, sock_path):
             offset = 0
     except OSError:
         offset = 0
-    pid = os.posix_spawn(
-        sys.executable,
-        [sys.executable, "-c", SERVER_BOOT],
-        dict(environ),
-        setsid=True,
-        file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
+    ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    spare = os.dup(theirs.fileno()) if theirs.fileno() == READY_FD else None  # dup2(3, 3) would keep close-on-exec
+    try:
+        actions = [
+            (os.POSIX_SPAWN_DUP2, theirs.fileno() if spare is None else spare, READY_FD),
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
             (os.POSIX_SPAWN_OPEN, 2, log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
-        ],
-    )
-    import time
-
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
+        ]
+        # Inherited descriptors are not close-on-exec: close every one.
+        actions += [(os.POSIX_SPAWN_CLOSE, n) for n in _open_descriptors() if n > READY_FD]
+        pid = os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-c", SERVER_BOOT],
+            dict(environ),
+            file_actions=actions,
+            setsid=True,
+            setsigmask=(),
+            setsigdef=(_signal.SIGINT, _signal.SIGQUIT, _signal.SIGTERM, _signal.SIGHUP),
+        )
+    finally:
+        theirs.close()
+        if spare is not None:
+            os.close(spare)
+    try:
+        ours.settimeout(SERVER_START_TIMEOUT)
         try:
-            connect(sock_path, 0.5).close()
-            return
-        except OSError:
-            pass
-        exited = _exit_status(pid)
-        if exited is not None:  # it died (or found another server): stop waiting
-            try:
-                connect(sock_path, 0.5).close()
-                return
-            except OSError:
-                raise ChildProcessError(f"server exited at start-up ({exited}): {_last_line(log, offset)}") from None
-        time.sleep(0.005)
-    raise TimeoutError(f"server did not start within {SERVER_START_TIMEOUT:.0f} s (its log: {log})")
+            said = ours.recv(len(READY))
+        except TimeoutError:
+            raise TimeoutError(f"server did not start within {SERVER_START_TIMEOUT:.0f} s (its log: {log})") from None
+    finally:
+        ours.close()
+    if said != READY:  # it closed the socket unready: it is dying
+        raise ChildProcessError(f"server exited at start-up ({_exit_status(pid)}): {_last_line(log, offset)}")
+
+
+def _open_descriptors():
+    try:
+        return [int(n) for n in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc: every descriptor a process may have
+        return range(3, os.sysconf("SC_OPEN_MAX"))
 
 
 def _exit_status(pid):
-    """None while the child runs, else how it ended."""
-    try:
-        done, status = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:  # SIGCHLD ignored: already reaped
-        return "status unknown"
-    return f"status {os.waitstatus_to_exitcode(status)}" if done else None
+    """How the child ended (it is on its way out: wait a little for it)."""
+    import time
+
+    deadline = time.monotonic() + 5.0
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # SIGCHLD ignored: already reaped
+            return "status unknown"
+        if done:
+            return f"status {os.waitstatus_to_exitcode(status)}"
+        if time.monotonic() > deadline:
+            return "still running"
+        time.sleep(0.005)
 
 
 def _last_line(path, offset=0):

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import select
 import socket
 import struct
 import sys
@@ -54,7 +55,7 @@ class Server:
         self.log_path: Path | None = None  # set by run_server
         self.last_activity = time.monotonic()
         self.requests_served = 0
-        self._in_flight: dict[int, tuple[socket.socket, threading.Lock]] = {}
+        self._in_flight: dict[int, tuple[ClientConnection, threading.Lock]] = {}
         self._connections = 0  # open connections of any kind, guarded by _state
         self._state = threading.Lock()
         self._stopping = threading.Event()
@@ -65,17 +66,10 @@ class Server:
 
     def bind(self) -> None:
         """Take the socket; fails if a live server already holds it."""
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            probe.settimeout(0.5)
-            probe.connect(self.sock_path)
-        except OSError:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.sock_path)  # stale: its server is gone
-        else:
+        if connection.ping(self.config.environ, self.sock_path):
             raise RuntimeError(f"a server is already listening on {self.sock_path}")
-        finally:
-            probe.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.sock_path)  # stale: its server is gone
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_umask = os.umask(0o077)
         try:
@@ -139,9 +133,9 @@ class Server:
             with self._state:
                 in_flight = list(self._in_flight.values())
                 idle = not self._in_flight and time.monotonic() - self.last_activity
-            for conn, lock in in_flight:
-                with lock, contextlib.suppress(OSError):
-                    conn.sendall(protocol.KEEPALIVE)
+            for client, lock in in_flight:
+                with lock:
+                    client.keepalive()
             self._absorb_client_faults()
             self.engine.accounting.flush()
             if self.idle_timeout > 0 and idle and idle > self.idle_timeout:
@@ -206,7 +200,7 @@ class Server:
 
     def _serve_compile(self, conn: socket.socket, body: bytes) -> None:
         try:
-            fingerprint, cwd, tty, client_exe, argv, environ = protocol.decode_compile(body)
+            fingerprint, cwd, tty, client_exe, umask, argv, environ = protocol.decode_compile(body)
         except (ValueError, UnicodeDecodeError) as exc:
             log.warning("malformed compile request: %s", exc)
             return
@@ -215,13 +209,17 @@ class Server:
             return
         lock = threading.Lock()
         key = id(conn)
+        client = ClientConnection(conn)
         with self._state:
-            self._in_flight[key] = (conn, lock)
+            self._in_flight[key] = (client, lock)
             self.last_activity = time.monotonic()
         try:
-            request = CompileRequest(argv=argv, cwd=cwd, env=environ, stderr_is_tty=tty, client_executable=client_exe)
+            request = CompileRequest(argv=argv, cwd=cwd, env=environ, stderr_is_tty=tty, client_executable=client_exe,
+                                     umask=umask, client=client)
             with self.compile_slots:
                 reply = self.engine.compile(request)
+            if reply.outcome == "cancelled":
+                return  # nobody to answer
             payload = protocol.encode_reply(
                 "ok", reply.exit_code, reply.outcome, reply.stdout, reply.stderr, reply.execute or ""
             )
@@ -274,6 +272,48 @@ class Server:
         }
 
 
+class ClientConnection:
+    """A compile's client as the server sees it: its connection, and
+    whether it is still there (`pycache_core.pipeline.call.ClientWatch`).
+
+    The client sends nothing after its request, so its connection turning
+    readable means it hung up (end of file, POLLHUP); a keepalive that
+    cannot be written says the same.
+    """
+
+    _HUNG_UP = select.POLLHUP | select.POLLERR | select.POLLNVAL | getattr(select, "POLLRDHUP", 0)
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self._gone = False
+
+    def fileno(self) -> int:
+        return self.conn.fileno()
+
+    def gone(self) -> bool:
+        if not self._gone:
+            poller = select.poll()
+            poller.register(self.conn.fileno(), select.POLLIN | self._HUNG_UP)
+            for _fd, events in poller.poll(0):
+                if events & self._HUNG_UP or (events & select.POLLIN and self._at_end()):
+                    self._gone = True
+        return self._gone
+
+    def _at_end(self) -> bool:
+        try:
+            return self.conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+    def keepalive(self) -> None:
+        try:
+            self.conn.sendall(protocol.KEEPALIVE)
+        except OSError:
+            self._gone = True
+
+
 def _rss_bytes() -> int:
     with contextlib.suppress(OSError, ValueError, IndexError):
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -305,7 +345,9 @@ def configure_logging(config: Config, *, foreground: bool) -> None:
         root.addHandler(RichHandler(show_path=False, log_time_format="%H:%M:%S.%f"))
 
 
-def run_server(*, foreground: bool) -> int:
+def run_server(*, foreground: bool, ready_fd: int | None = None) -> int:
+    """Serve until stopped. ``ready_fd``: where the starter waits to hear
+    that the socket listens (or that another server already does)."""
     try:
         config = Config()
         config.check()  # every setting: a server never runs on a value it cannot read
@@ -320,7 +362,9 @@ def run_server(*, foreground: bool) -> int:
         server.bind()
     except RuntimeError as exc:
         log.info("%s", exc)
+        _say_ready(ready_fd)
         return 0
+    _say_ready(ready_fd)
     # Files of servers long gone (idle exits, older configurations): off the start path.
     threading.Thread(target=servers.sweep, args=(os.path.dirname(server.sock_path),),
                      kwargs={"keep": server.fingerprint}, daemon=True).start()
@@ -328,11 +372,21 @@ def run_server(*, foreground: bool) -> int:
     return 0
 
 
+def _say_ready(fd: int | None) -> None:
+    if fd is None:
+        return
+    with contextlib.suppress(OSError):
+        os.write(fd, connection.READY)
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pycache_core.server")
     parser.add_argument("--daemon", action="store_true", help="run detached (as the client starts it)")
+    parser.add_argument("--ready-fd", type=int, default=None, help="say 'ready' on this descriptor once listening")
     args = parser.parse_args(argv)
-    return run_server(foreground=not args.daemon)
+    return run_server(foreground=not args.daemon, ready_fd=args.ready_fd)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ Counters (totals, and per compiler family):
     not_compilation     calls that were not compilations (probes; by reason)
     compile_failed      compiles that failed (never cached)
     unsupported         calls of a compiler no plugin claims
+    cancelled           calls whose client went away (an interrupted build): the
+                        compile was terminated, nothing was written or stored
     errors              faults, by kind in ``errors`` with the last message: those that
                         made a call run uncached, and storage failures (``storage:<tier>``)
                         that cost a lookup or an upload but not the call
@@ -48,6 +50,7 @@ COUNTERS = (
     "not_compilation",
     "compile_failed",
     "unsupported",
+    "cancelled",
     "errors",
     "seconds_saved",
     "seconds_compiling",

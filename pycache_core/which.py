@@ -29,3 +29,25 @@ def find_executable(name, env, cwd, skip=()):
                 continue
             return candidate
     return None
+
+
+def find_unrunnable(name, env, cwd):
+    """Where a shell's ``exec name`` fails with "Permission denied" when
+    `find_executable` finds nothing to run: the path itself for a name with
+    a slash, else the first match on PATH, that exists but is a directory or
+    lacks execute permission. None when there is no such path ("not found")."""
+    if os.sep in name:
+        path = name if os.path.isabs(name) else os.path.join(cwd, name)
+        return path if _unrunnable(path) else None
+    for directory in env.get("PATH", os.defpath).split(os.pathsep):
+        directory = directory or "."
+        if not os.path.isabs(directory):
+            directory = os.path.join(cwd, directory)
+        candidate = os.path.join(directory, name)
+        if _unrunnable(candidate):
+            return candidate
+    return None
+
+
+def _unrunnable(path):
+    return os.path.exists(path) and not (os.path.isfile(path) and os.access(path, os.X_OK))

@@ -13,11 +13,12 @@ turns a plugin's exception into it, and nothing else is raised past
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ..api import (
     CompileResult,
@@ -37,16 +38,39 @@ log = logging.getLogger("pycache")
 T = TypeVar("T")
 
 
+class ClientWatch(Protocol):
+    """The calling client, as the server sees it while serving the call."""
+
+    def fileno(self) -> int:
+        """A descriptor that polls readable or hung up once the client is gone."""
+
+    def gone(self) -> bool:
+        """Whether the client went away (its build was interrupted): the
+        call must then write no output, entry or manifest."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CompileRequest:
     """A wrapped call as the client saw it. ``argv[0]`` is the compiler as
-    typed (a name to look up on PATH, or a path)."""
+    typed (a name to look up on PATH, or a path). ``umask``: the caller's,
+    for every file written for the call (None: this process's own).
+    ``client``: the waiting client when it is another process (the server's
+    callers); None when the caller is this process."""
 
     argv: tuple[str, ...]
     cwd: str
     env: Mapping[str, str]
     stderr_is_tty: bool = False
     client_executable: str = ""
+    umask: int | None = None
+    client: ClientWatch | None = None
+
+    def caller_umask(self) -> int:
+        if self.umask is not None:
+            return self.umask
+        current = os.umask(0o022)  # no way to read it without setting it
+        os.umask(current)
+        return current
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +124,11 @@ class Call:
     result_key: str | None = None
     compiled: CompileResult | None = None
 
+    def client_gone(self) -> bool:
+        """Whether the client went away: nothing more may be written for it."""
+        client = self.request.client
+        return client is not None and client.gone()
+
     def key_components(self) -> tuple[KeyComponent, ...]:
         """The result key's components, in key order: the core's, the
         dependencies', what a deferred compile reported, every plugin's
@@ -113,6 +142,10 @@ class Call:
     def ready(self) -> tuple[Invocation, ParsedInvocation, CallContext]:
         assert self.invocation is not None and self.parsed is not None and self.context is not None
         return self.invocation, self.parsed, self.context
+
+
+class Cancelled(Exception):
+    """Internal: the client went away; stop the call, write nothing more."""
 
 
 class NoCache(Exception):

@@ -26,7 +26,7 @@ from ..errors import EntryError, PluginError
 from ..keys import result_key as key_of
 from ..which import find_executable
 from . import journal, manifests, stages
-from .call import Call, CompileReply, CompileRequest, NoCache, guard
+from .call import Call, Cancelled, CompileReply, CompileRequest, NoCache, guard
 from .restore import portable_bytes, read_artifact, restore, restore_bytes, strip_colour
 from .run import run_compiler
 
@@ -42,6 +42,13 @@ def compile_request(engine: Engine, request: CompileRequest) -> CompileReply:
     call.delta.add("requests")
     try:
         reply = _compile(engine, call)
+    except Cancelled as why:
+        # The build was interrupted: its client waits for nothing, and
+        # nothing more is written for it (no output, entry or manifest).
+        call.delta.totals.pop("misses", None)  # not a miss, even when its compile had finished
+        call.delta.add("cancelled")
+        log.warning("[%s] cancelled: %s", call.label, why)
+        reply = CompileReply(exit_code=1, outcome="cancelled")
     except NoCache as why:
         call.delta.error(why.kind, str(why))
         log.warning("[%s] running uncached: %s", call.label, why)
@@ -99,7 +106,7 @@ def _cached_compile(engine: Engine, call: Call) -> CompileReply:
     if not call.recache:
         reply = _try_hit(engine, call, call.result_key, "preprocessor_hits")
         if reply is not None:
-            if call.manifest_key is not None:
+            if call.manifest_key is not None and not call.client_gone():
                 manifests.record(engine, call, None, call.result_key)
             return reply
 
@@ -159,9 +166,11 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     reported."""
     invocation, parsed, context = call.ready
     assert call.family is not None
+    _still_wanted(call, "before the compile")
     started = time.time()
     result = run_compiler(call, engine.config)
     call.compiled = result
+    _still_wanted(call, "as the compile ended")
     stderr = result.stderr
     if parsed.colour_diagnostics and not invocation.stderr_is_tty:
         stderr = strip_colour(stderr)
@@ -204,12 +213,21 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
         created=time.time(),
     )
     data = encode_result(entry)
+    _still_wanted(call, "before the entry was stored")
     engine.store.put(result_key, data)
     call.delta.add("bytes_written", len(data))
-    made = manifests.record(engine, call, outputs, result_key) if call.manifest_key is not None else None
+    wanted = call.manifest_key is not None and not call.client_gone()
+    made = manifests.record(engine, call, outputs, result_key) if wanted else None
     journal.write(engine, call, made)
     context.log.info("miss: compiled in %.1f ms, stored %d bytes as %s", result.duration * 1000, len(data), result_key)
     return reply
+
+
+def _still_wanted(call: Call, when: str) -> None:
+    """Raise `Cancelled` when the client went away: an interrupted build's
+    compile stores nothing (the next build may already be writing)."""
+    if call.client_gone():
+        raise Cancelled(f"the client went away {when}")
 
 
 def _deferred_key(engine: Engine, call: Call, outputs: Outputs, started: float) -> str | NotCacheable:

@@ -1,8 +1,14 @@
 """Running the real compiler for a miss.
 
 The one place a cached call's compile is started: with the family's run
-arguments and environment (when they differ from the caller's), no stdin,
-its output captured for the reply and the entry.
+arguments and environment (when they differ from the caller's), the
+caller's umask (the compiler creates its outputs with the modes the caller
+would get), no stdin, its output captured for the reply and the entry, in
+a process group of its own. While it runs, the client is watched: when it
+goes away (Ctrl-C on make or cargo kills the client with the rest of the
+build's process group) the compiler's whole group is terminated, as the
+build's Ctrl-C would have terminated it, and `Cancelled` is raised -- no
+local retry of a prefixed compile follows.
 
 ``PYCACHE_PREFIX_COMMAND`` (the call's environment first, then the
 configuration) runs it as ``PREFIX compiler args...`` -- ``distcc``,
@@ -25,10 +31,13 @@ stderr that is replayed and stored.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import selectors
 import shlex
+import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -37,12 +46,14 @@ from typing import Any
 
 from .. import env as names
 from ..api import CompileResult
-from .call import Call
+from .call import Call, Cancelled, ClientWatch
 
 log = logging.getLogger("pycache.run")
 
 #: Characters of a failed prefix's stderr kept in the error message.
 STDERR_TAIL = 300
+#: After SIGTERM, how long a cancelled compile may take to clean up before SIGKILL.
+TERMINATE_GRACE = 2.0
 
 
 def run_compiler(call: Call, config: Any = None) -> CompileResult:
@@ -53,7 +64,7 @@ def run_compiler(call: Call, config: Any = None) -> CompileResult:
     argv = [str(invocation.compiler), *arguments]
     prefix = prefix_command(call, config)
     if prefix is None:
-        return _run(argv, invocation.cwd, env)
+        return _run(call, argv, invocation.cwd, env)
     return _run_prefixed(call, prefix, argv, invocation.cwd, env)
 
 
@@ -80,16 +91,87 @@ def prefix_command(call: Call, config: Any = None) -> list[str] | None:
     return words or None
 
 
-def _run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> CompileResult:
+def _run(call: Call, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> CompileResult:
+    request = call.request
     started = time.monotonic()
-    proc = subprocess.run(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, check=False)
-    return CompileResult(exit_code=proc.returncode, stdout=proc.stdout, stderr=proc.stderr, duration=time.monotonic() - started)
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        umask=request.umask if request.umask is not None else -1,
+    )
+    try:
+        stdout, stderr = _communicate(proc, request.client)
+    except BaseException:
+        _terminate_group(proc)
+        raise
+    finally:
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+    return CompileResult(exit_code=proc.wait(), stdout=stdout, stderr=stderr, duration=time.monotonic() - started)
+
+
+def _communicate(proc: subprocess.Popen, client: ClientWatch | None) -> tuple[bytes, bytes]:
+    """Everything the compiler prints, until it closes both pipes; raises
+    `Cancelled` as soon as ``client`` is gone."""
+    if client is None:
+        return proc.communicate()
+    chunks: dict[int, list[bytes]] = {proc.stdout.fileno(): [], proc.stderr.fileno(): []}  # type: ignore[union-attr]
+    with selectors.DefaultSelector() as selector:
+        for fd in chunks:
+            selector.register(fd, selectors.EVENT_READ)
+        selector.register(client.fileno(), selectors.EVENT_READ)
+        open_pipes = len(chunks)
+        while open_pipes:
+            for key, _events in selector.select():
+                if key.fd not in chunks:  # the client's connection stirred
+                    if client.gone():
+                        raise Cancelled("the client went away during the compile")
+                    selector.unregister(key.fd)  # bytes it should not send: stop watching
+                    continue
+                data = os.read(key.fd, 1 << 16)
+                if data:
+                    chunks[key.fd].append(data)
+                else:
+                    selector.unregister(key.fd)
+                    open_pipes -= 1
+    out, err = chunks.values()
+    return b"".join(out), b"".join(err)
+
+
+def _terminate_group(proc: subprocess.Popen) -> None:
+    """Terminate the compiler and everything it started (cc1, as, the
+    linker, a prefix command's client), SIGKILL what still runs after the
+    grace period; reaped only then, so its process group id stays ours."""
+    _signal_group(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + TERMINATE_GRACE
+    while not _exited(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    _signal_group(proc.pid, signal.SIGKILL)  # stragglers of the group, or the leader itself
+    proc.wait()
+
+
+def _exited(pid: int) -> bool:
+    """Whether ``pid`` exited, without reaping it."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
 
 
 def _run_prefixed(call: Call, prefix: list[str], argv: list[str], cwd: Path, env: Mapping[str, str]) -> CompileResult:
     shown = shlex.join(prefix)
     try:
-        result = _run([*prefix, *argv], cwd, env)  # the prefix is found on the call's PATH
+        result = _run(call, [*prefix, *argv], cwd, env)  # the prefix is found on the call's PATH
     except OSError as exc:
         why = f"{shown} could not be started: {exc.strerror or exc}"
     else:
@@ -101,7 +183,7 @@ def _run_prefixed(call: Call, prefix: list[str], argv: list[str], cwd: Path, env
             return CompileResult(exit_code=0, stdout=result.stdout, stderr=stderr, duration=result.duration)
         tail = (" ".join(own) or result.stderr.decode("utf-8", "replace")).strip()[-STDERR_TAIL:]
         why = f"{shown} exited with {result.exit_code}" + (f": {tail}" if tail else "")
-    local = _run(argv, cwd, env)
+    local = _run(call, argv, cwd, env)
     if local.exit_code == 0:
         call.delta.add("prefix_failures")
         call.delta.error("prefix_command", f"{why}; compiled locally instead")

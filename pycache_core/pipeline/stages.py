@@ -36,6 +36,7 @@ from ..digests import stat_signature
 from ..keys import KEY_SCHEMA_VERSION, describe_value, manifest_key, result_key
 from ..paths import Relocator, basedirs_from_env
 from ..which import find_executable
+from . import files
 from .call import Call, NoCache, guard
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ def resolve(engine: Engine, call: Call) -> None:
 
 def parse(engine: Engine, call: Call) -> ParseOutcome | None:
     """The family's reading of the command line. A `ParsedInvocation` is
-    kept in ``call.parsed`` and the call is labelled by its first output."""
+    kept in ``call.parsed`` and the call is labelled by its first output,
+    unless the files it names rule caching out (`files.check`: for every
+    family, before anything reads them)."""
     assert call.compiler is not None and call.family is not None
     request, family = call.request, call.family
     invocation = Invocation(
@@ -73,9 +76,12 @@ def parse(engine: Engine, call: Call) -> ParseOutcome | None:
     call.invocation = invocation
     parsed = guard("parse", lambda: engine.host.hooks.parse_arguments(invocation, family))
     if isinstance(parsed, ParsedInvocation):
-        call.parsed = parsed
         if parsed.outputs:
             call.label = str(next(iter(parsed.outputs.values())).path)
+        refused = files.check(invocation, parsed)
+        if refused is not None:
+            return refused
+        call.parsed = parsed
     return parsed
 
 

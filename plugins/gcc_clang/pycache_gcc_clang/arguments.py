@@ -527,13 +527,16 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
             return NotCacheable(R.OUTPUT_NOT_A_FILE, why)
 
     test_coverage = walk.test_coverage and language != "assembler-with-cpp"
-    outputs: dict[str, OutputSlot] = {"object": OutputSlot(path=Path(object_path))}
+    # The assembler (GNU as, clang's integrated one) replaces a link at the
+    # object's path; dependency files and coverage notes are written through.
+    outputs: dict[str, OutputSlot] = {"object": OutputSlot(path=Path(object_path), through_links=False)}
     if depfile is not None:
         outputs["depfile"] = OutputSlot(path=Path(depfile.path))
     if walk.split_dwarf:
         # gcc writes a .dwo for -gsplit-dwarf alone, clang only with -g too:
         # the outputs hook decides by the toolchain when -g is absent.
-        outputs["dwo"] = OutputSlot(path=Path(replace_suffix(object_path, ".dwo")), required=walk.debug)
+        outputs["dwo"] = OutputSlot(path=Path(replace_suffix(object_path, ".dwo")), required=walk.debug,
+                                    through_links=False)
     if test_coverage:
         outputs["gcno"] = OutputSlot(path=Path(replace_suffix(object_path, ".gcno")))
 

@@ -80,7 +80,10 @@ def pycache_parse_arguments(invocation: Invocation, family: CompilerFamily) -> P
     return ParsedInvocation(
         language="rust",
         sources=(Path(args.input),),
-        outputs={role: OutputSlot(path=Path(path), required=role != "dwp") for role, path in roles.items()},
+        # rustc writes its dep-info by opening the path (through a link
+        # there) and replaces every other output (a link there is replaced).
+        outputs={role: OutputSlot(path=Path(path), required=role != "dwp", through_links=role == "dep-info")
+                 for role, path in roles.items()},
         key_arguments=key_arguments,
         run_arguments=run_arguments,
         run_environment=environment.run_environment(invocation.env),
