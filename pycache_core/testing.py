@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,20 @@ import pytest
 
 from .plugins import PluginHost, build_host
 from .storage.memory import MemoryBackend
+
+
+def wait_until(predicate, what: str, timeout: float = 60.0, step: float = 0.02):
+    """Poll until ``predicate()`` is truthy and return its value. The timeout
+    only stops a test that would otherwise wait forever (a generous bound,
+    for a loaded machine); nothing asserts on how long it took."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what} after {timeout:.0f} s")
+        time.sleep(step)
 
 
 def pycache_executable() -> str:

@@ -20,7 +20,7 @@ import pytest
 
 from pycache_core.testing import PycacheEnv
 
-from .test_server import server_processes, wait_for
+from .test_server import server_processes
 
 GCC = shutil.which("gcc")
 BASH = shutil.which("bash")

@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import pytest
 
 from pycache_core import protocol
 from pycache_core.connection import server_fingerprint
+from pycache_core.testing import wait_until
 
 # The toy compiler, held at a gate on demand so a test can act while compiles
 # run: it waits as long as the file named by TOYCC_GATE exists.
@@ -83,17 +83,7 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_for(predicate, what: str, timeout: float = 30.0, step: float = 0.05):
-    """Poll until ``predicate()`` is truthy. The timeout only stops a test
-    that would otherwise wait forever; nothing asserts on durations."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(step)
+wait_for = wait_until
 
 
 def control(penv, kind: str) -> dict | None:

@@ -14,6 +14,7 @@ import pytest
 from pycache_core.config import Config
 from pycache_core.errors import StorageError
 from pycache_core.storage.redis_backend import RedisBackend, create, redact_url
+from pycache_core.testing import wait_until
 
 from .conftest import serve_silence
 
@@ -52,9 +53,9 @@ def test_ttl_is_set_honoured_and_renewed_by_hits(redis_server):
     k2 = key()
     short.put(k2, b"short-lived")
     assert short.get(k2) == b"short-lived"
-    time.sleep(1.6)  # no hit in between: the entry expires
+    # No hit in between: redis-server expires the entry (waited for, not slept on).
+    wait_until(lambda: raw.exists(f"ttl/{k2}") == 0, "redis-server to expire the entry")
     assert short.get(k2) is None
-    assert redis_server.client().exists(f"ttl/{k2}") == 0
 
 
 def test_password_in_url_works_and_never_shows(redis_factory):
@@ -116,7 +117,7 @@ def test_a_redis_killed_mid_run_gives_errors_then_recovers(redis_factory):
             operation()
         assert caught.value.code == "ConnectionError"
         assert f"127.0.0.1:{server.port}" in str(caught.value)
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < 30  # generous: the timeouts (1 s) hold, no hang
     # the same port comes back (an empty server): the pool reconnects
     redis_factory(port=server.port)
     assert backend.get(k) is None
@@ -131,7 +132,7 @@ def test_a_hung_redis_times_out(redis_server):
         with pytest.raises(StorageError) as caught:
             backend.get(key())
         elapsed = time.monotonic() - start
-    assert elapsed < 4
+    assert elapsed < 30  # generous: the 1 s timeouts hold, no hang
     assert caught.value.code in ("Timeout", "ConnectionError")
     assert "Timeout" in str(caught.value) or "timed out" in str(caught.value).lower()
 

@@ -7,7 +7,6 @@ with the service's own words."""
 from __future__ import annotations
 
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -178,10 +177,8 @@ def test_denied_uploads_are_readable_in_stats(pycache_env, runners, project, sea
 def test_s3_down(pycache_env, runners, project):
     penv = runners(pycache_env, "runner", PYCACHE_BUCKET="cache", PYCACHE_S3_ENDPOINT=f"http://127.0.0.1:{free_port()}",
                    AWS_ACCESS_KEY_ID=WRITER[0], AWS_SECRET_ACCESS_KEY=WRITER[1])  # fmt: skip
-    started = time.monotonic()
     build(penv, project)
     stats = finish(penv)
-    assert time.monotonic() - started < 60
     s3 = stats["tiers"]["s3"]
     assert s3["errors"] >= 1 and "EndpointConnectionError" in s3["last_error"]
     assert stats["totals"]["misses"] == len(UNITS)
@@ -203,12 +200,10 @@ def test_hung_s3(pycache_env, runners, project):
     with serve_silence() as port:
         penv = runners(pycache_env, "runner", PYCACHE_BUCKET="cache", PYCACHE_S3_ENDPOINT=f"http://127.0.0.1:{port}",
                        PYCACHE_S3_MAX_ATTEMPTS="1", AWS_ACCESS_KEY_ID=WRITER[0], AWS_SECRET_ACCESS_KEY=WRITER[1])  # fmt: skip
-        started = time.monotonic()
         build(penv, project)
         stats = finish(penv)
-        elapsed = time.monotonic() - started
-    # one timeout (2 s), then the tier is skipped for a while: not one per compile
-    assert elapsed < 30
+    # One timeout, then the tier is skipped for a while: not one per compile
+    # (counted, not timed).
     s3 = stats["tiers"]["s3"]
     assert "ReadTimeoutError" in s3["last_error"] and s3.get("suspensions", 0) >= 1
     assert s3.get("lookups_skipped", 0) >= 1

@@ -20,6 +20,7 @@ from pycache_core.storage.memory import MemoryBackend
 from pycache_core.storage.redis_backend import RedisBackend
 from pycache_core.storage.s3 import S3Backend
 from pycache_core.storage.tiers import Tier, TieredStore
+from pycache_core.testing import wait_until
 
 
 def key() -> str:
@@ -28,19 +29,22 @@ def key() -> str:
 
 
 class Recording(MemoryBackend):
-    """A memory backend that logs calls, can hold its writes and fail all calls."""
+    """A memory backend that logs calls, can hold its writes and fail all
+    calls; ``called`` is set at the first call (a test waits for it)."""
 
     def __init__(self, name: str, *, fail_with: Exception | None = None, hold: threading.Event | None = None, delay: float = 0):
         super().__init__(name)
         self.calls: list[tuple[str, str]] = []
+        self.called = threading.Event()
         self.fail_with = fail_with
         self.hold = hold
         self.delay = delay
 
     def _enter(self, op: str, key: str) -> None:
         self.calls.append((op, key))
+        self.called.set()
         if self.hold is not None and op == "put":
-            assert self.hold.wait(30), "test never released the backend"
+            assert self.hold.wait(120), "test never released the backend"
         if self.delay:
             time.sleep(self.delay)
         if self.fail_with is not None:
@@ -151,9 +155,7 @@ def test_drop_policy_counts_dropped_uploads():
     keys = [key() for _ in range(6)]
     for k in keys:
         store.put(k, b"x")
-    deadline = time.monotonic() + 5
-    while len(remote.calls) < 1 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert remote.called.wait(60)  # the first upload is in flight (held)
     stats = store.tier_stats()["remote"]
     # one upload in flight, two waiting, the rest dropped; the local tier has all
     assert stats["uploads_dropped"] >= 3 and stats["uploads_queued"] + stats["uploads_dropped"] == 6
@@ -170,16 +172,19 @@ def test_wait_policy_applies_backpressure_and_loses_nothing():
     remote = Recording("remote", hold=release)
     store = TieredStore(tiers_of(MemoryBackend("local"), remote), queue_size=1, queue_policy="wait", upload_workers=1)
     keys = [key() for _ in range(4)]
+    returned: list[str] = []
     finished = threading.Event()
 
     def build():
         for k in keys:
             store.put(k, b"y")
+            returned.append(k)
         finished.set()
 
     threading.Thread(target=build, daemon=True).start()
-    time.sleep(0.3)
-    assert not finished.is_set()  # the third put waits for room
+    # One upload in flight (held), one queued: the third put must wait for room.
+    wait_until(lambda: remote.called.is_set() and len(returned) == 2, "two puts to be taken")
+    assert not finished.wait(0.5) and len(returned) == 2
     release.set()
     assert finished.wait(10)
     store.close()
@@ -241,7 +246,8 @@ def test_failures_are_counted_with_their_text_and_never_raise():
 
 def test_unreachable_tier_is_suspended_then_probed():
     remote = Recording("remote", fail_with=unreachable("remote"))
-    store = TieredStore(tiers_of(MemoryBackend("local"), remote), suspend_base=0.3, queue_size=0)
+    # A pause no loaded machine outlasts in this test; it is ended below.
+    store = TieredStore(tiers_of(MemoryBackend("local"), remote), suspend_base=600, queue_size=0)
     assert store.get(key()) is None
     assert store.get(key()) is None
     assert store.get(key()) is None
@@ -251,7 +257,7 @@ def test_unreachable_tier_is_suspended_then_probed():
     stats = store.tier_stats()["remote"]
     assert stats["lookups_skipped"] == 2 and stats["suspensions"] == 1 and stats["uploads_failed"] == 1
     assert stats["suspended_seconds"] > 0 and "EndpointConnectionError" in stats["last_error"]
-    time.sleep(0.35)
+    store._suspensions["remote"].until = 0.0  # the pause is over, as it would be 600 s later
     remote.fail_with = None  # it came back
     assert store.get(key()) is None
     assert len(remote.calls) == 2 and store.tier_stats()["remote"]["suspended_seconds"] == 0
@@ -266,10 +272,13 @@ def test_write_backs_never_wait_for_a_full_queue():
     for k in keys:
         remote.data[k] = b"remote"
     store = TieredStore([Tier(local, False), Tier(remote, True)], queue_size=2)
-    started = time.monotonic()
-    for k in keys:
-        assert store.get(k) == (b"remote", "remote")
-    assert time.monotonic() - started < 5
+    served: list[tuple[bytes, str] | None] = []
+    lookups = threading.Thread(target=lambda: served.extend(store.get(k) for k in keys), daemon=True)
+    lookups.start()
+    # The local tier holds every write: a lookup that waited for room in its
+    # queue would still be waiting when the thread is given up on.
+    lookups.join(timeout=60)
+    assert not lookups.is_alive() and served == [(b"remote", "remote")] * 80
     stats = store.tier_stats()["local"]
     assert stats["write_backs_dropped"] > 0
     assert stats["write_backs_queued"] + stats["write_backs_dropped"] == 80
