@@ -208,7 +208,7 @@ def connect(path, timeout=CONNECT_TIMEOUT):
 
 def silence_timeout(environ):
     """Seconds without a sign of life after which the server counts as hung
-    (``PYCACHE_SERVER_TIMEOUT``; the server sends a keepalive every second)."""
+    (``PYCACHE_SERVER_TIMEOUT``; the server sends a keepalive four times a second)."""
     try:
         value = float(environ.get(names.SERVER_TIMEOUT) or SILENCE_TIMEOUT)
     except ValueError:
@@ -283,10 +283,41 @@ def control_socket(sock_path, fingerprint, kind, timeout=5.0, silence=SILENCE_TI
     try:
         sock.sendall(protocol.encode_control(kind, fingerprint))
         body = read_frame(sock, max(timeout, silence))
-        _status, _code, _outcome, out, _err, _exe = protocol.decode_reply(body)
+        status, _code, _outcome, out, _err, _exe = protocol.decode_reply(body)
+        if kind == "stop" and status == "ok":
+            _wait_for_exit(sock, out)
     finally:
         sock.close()
     return out
+
+
+STOP_EXIT_TIMEOUT = 60.0
+
+
+def _wait_for_exit(sock, answer):
+    """After answering a stop, the server holds the connection until its
+    process ends: wait for the end of file, then (by a pidfd opened while
+    the process surely still exists) for the process itself."""
+    import json
+    import select
+
+    pidfd = None
+    try:
+        pid = int(json.loads(answer).get("pid", 0))
+        pidfd = os.pidfd_open(pid) if pid > 0 else None
+    except (ValueError, AttributeError, OSError):
+        pass  # an older server, or no pidfds here: the end of file must do
+    try:
+        sock.settimeout(STOP_EXIT_TIMEOUT)
+        while sock.recv(4096):
+            pass
+    except OSError:
+        pass
+    if pidfd is not None:
+        try:
+            select.select([pidfd], [], [], 5.0)
+        finally:
+            os.close(pidfd)
 
 
 # --- starting the server ------------------------------------------------------

@@ -33,9 +33,15 @@ FORMAT_VERSION = 1
 KIND_RESULT = b"R"
 KIND_MANIFEST = b"M"
 _HEADER = len(MAGIC) + 2 + 1 + 32
-# A decompressed entry larger than this is treated as corrupt rather than
-# exhausting the server's memory.
+# Bounds on what an entry -- another machine's data -- may make this process
+# decompress (`expansion_limit`): never more than MAX_ENTRY_BYTES; beyond
+# EXPANSION_FLOOR, at most MAX_EXPANSION times the stored size.
 MAX_ENTRY_BYTES = 4 << 30
+EXPANSION_FLOOR = 256 << 20
+MAX_EXPANSION = 1000
+MAX_METADATA_BYTES = 16 << 20
+MAX_MANIFEST_BYTES = 64 << 20
+_CHUNK = 1 << 20
 ZSTD_LEVEL = 1
 
 
@@ -68,7 +74,8 @@ def _seal(kind: bytes, body: bytes) -> bytes:
     return MAGIC + FORMAT_VERSION.to_bytes(2, "little") + kind + blake3.blake3(payload).digest() + payload
 
 
-def _open(data: bytes, kind: bytes) -> bytes:
+def _open(data: bytes, kind: bytes) -> _Payload:
+    """The checked, still compressed payload of an entry of ``kind``."""
     if len(data) < _HEADER or not data.startswith(MAGIC):
         raise EntryError("not a pycache entry (bad magic or truncated header)")
     version = int.from_bytes(data[8:10], "little")
@@ -79,10 +86,76 @@ def _open(data: bytes, kind: bytes) -> bytes:
     payload = data[_HEADER:]
     if blake3.blake3(payload).digest() != data[11:_HEADER]:
         raise EntryError("integrity digest mismatch (entry corrupt or truncated)")
-    try:
-        return zstandard.ZstdDecompressor().decompress(payload, max_output_size=MAX_ENTRY_BYTES)
-    except zstandard.ZstdError as exc:
-        raise EntryError(f"cannot decompress entry: {exc}") from exc
+    return _Payload(payload)
+
+
+def expansion_limit(stored_size: int) -> int:
+    """How many bytes an entry of ``stored_size`` bytes may decompress to.
+
+    Entries come from other machines (shared tiers): a small object that
+    expands to gigabytes is refused before it is. Up to `EXPANSION_FLOOR`
+    anything goes (zero-filled sections compress extremely well); beyond
+    it, at most `MAX_EXPANSION` times the stored size, and never more than
+    `MAX_ENTRY_BYTES`.
+    """
+    return min(MAX_ENTRY_BYTES, max(EXPANSION_FLOOR, MAX_EXPANSION * stored_size))
+
+
+class _Payload:
+    """Streaming, bounded decompression of an entry's payload: nothing is
+    decompressed past what the caller asks for, and never past the limit."""
+
+    def __init__(self, compressed: bytes) -> None:
+        self.stored_size = len(compressed)
+        self.limit = expansion_limit(len(compressed))
+        self.taken = 0
+        self._reader = zstandard.ZstdDecompressor().stream_reader(compressed)
+
+    def declare(self, total: int) -> None:
+        """The metadata says the payload holds ``total`` bytes: refuse it now
+        if that is over the limit, and hold the stream to it."""
+        if total > self.limit:
+            raise EntryError(
+                f"entry declares {total} bytes, more than the {self.limit} allowed for {self.stored_size} stored bytes"
+            )
+        self.limit = total
+
+    def read(self, size: int) -> bytes:
+        """Exactly ``size`` more bytes."""
+        if size < 0 or self.taken + size > self.limit:
+            raise EntryError(f"entry payload exceeds {self.limit} bytes (stored: {self.stored_size} bytes)")
+        chunks = []
+        wanted = size
+        try:
+            while wanted:
+                chunk = self._reader.read(min(wanted, _CHUNK))
+                if not chunk:
+                    raise EntryError("entry body shorter than its metadata says")
+                chunks.append(chunk)
+                wanted -= len(chunk)
+        except zstandard.ZstdError as exc:
+            raise EntryError(f"cannot decompress entry: {exc}") from exc
+        self.taken += size
+        return b"".join(chunks)
+
+    def read_rest(self) -> bytes:
+        """Everything left, within the limit."""
+        chunks = []
+        try:
+            while chunk := self._reader.read(_CHUNK):
+                self.taken += len(chunk)
+                if self.taken > self.limit:
+                    raise EntryError(f"entry payload exceeds {self.limit} bytes (stored: {self.stored_size} bytes)")
+                chunks.append(chunk)
+        except zstandard.ZstdError as exc:
+            raise EntryError(f"cannot decompress entry: {exc}") from exc
+        return b"".join(chunks)
+
+    def at_end(self) -> bool:
+        try:
+            return self._reader.read(1) == b""
+        except zstandard.ZstdError as exc:
+            raise EntryError(f"cannot decompress entry: {exc}") from exc
 
 
 def encode_result(entry: ResultEntry) -> bytes:
@@ -107,36 +180,44 @@ def encode_result(entry: ResultEntry) -> bytes:
 
 
 def decode_result(data: bytes) -> ResultEntry:
-    body = _open(data, KIND_RESULT)
+    """The entry in ``data``; raises `EntryError` for anything malformed.
+
+    Untrusted input (another machine wrote it): the sizes the metadata
+    declares are checked against the decompression limit before the blobs
+    are decompressed, a role appears once, and decompression stops at the
+    declared end.
+    """
+    payload = _open(data, KIND_RESULT)
     try:
-        meta_len = int.from_bytes(body[:4], "little")
-        meta = json.loads(body[4 : 4 + meta_len])
-        offset = 4 + meta_len
-
-        def take(size: int) -> bytes:
-            nonlocal offset
-            if size < 0 or offset + size > len(body):
-                raise EntryError("entry body shorter than its metadata says")
-            chunk = body[offset : offset + size]
-            offset += size
-            return chunk
-
-        stdout = take(int(meta["stdout"]))
-        stderr = take(int(meta["stderr"]))
+        meta_len = int.from_bytes(payload.read(4), "little")
+        if meta_len > MAX_METADATA_BYTES:
+            raise EntryError(f"entry metadata of {meta_len} bytes refused (limit {MAX_METADATA_BYTES})")
+        meta = json.loads(payload.read(meta_len))
+        items = list(meta["artifacts"])
+        sizes = [int(meta["stdout"]), int(meta["stderr"]), *(int(item["size"]) for item in items)]
+        if min(sizes) < 0:
+            raise EntryError("negative blob size in entry metadata")
+        payload.declare(4 + meta_len + sum(sizes))
+        stdout = payload.read(sizes[0])
+        stderr = payload.read(sizes[1])
         artifacts = []
-        for item in meta["artifacts"]:
+        roles: set[str] = set()
+        for item, size in zip(items, sizes[2:]):
             role = str(item["role"])
             if not role or "/" in role or "\\" in role:
                 raise EntryError(f"invalid artifact role {role!r}")
+            if role in roles:
+                raise EntryError(f"artifact role {role!r} appears twice")
+            roles.add(role)
             artifacts.append(
                 StoredArtifact(
                     role=role,
-                    data=take(int(item["size"])),
+                    data=payload.read(size),
                     mode=int(item.get("mode", 0o644)) & 0o777,
                     relocatable=bool(item.get("relocatable", False)),
                 )
             )
-        if offset != len(body):
+        if not payload.at_end():
             raise EntryError("entry body longer than its metadata says")
         return ResultEntry(
             family=str(meta["family"]),
@@ -188,7 +269,9 @@ def encode_manifest(records: Sequence[ManifestRecord]) -> bytes:
 
 
 def decode_manifest(data: bytes) -> list[ManifestRecord]:
-    body = _open(data, KIND_MANIFEST)
+    payload = _open(data, KIND_MANIFEST)
+    payload.declare(min(payload.limit, MAX_MANIFEST_BYTES))
+    body = payload.read_rest()
     try:
         return [
             ManifestRecord(

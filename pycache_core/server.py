@@ -30,11 +30,14 @@ from .cli import exitcodes
 from .config import Config
 from .errors import ConfigError
 from .pipeline import CompileRequest, Engine
-from .stats import absorb_client_faults
+from .stats import take_client_faults
 
 log = logging.getLogger("pycache.server")
 
 TICK = 1.0
+# Well below the shortest silence a client may take for a hung server
+# (PYCACHE_SERVER_TIMEOUT, at least a second in practice).
+KEEPALIVE_INTERVAL = 0.25
 MAX_REQUEST = 64 << 20
 READ_TIMEOUT = 10.0
 
@@ -55,8 +58,13 @@ class Server:
         self.log_path: Path | None = None  # set by run_server
         self.last_activity = time.monotonic()
         self.requests_served = 0
+        self._compiles_running = 0  # holding one of the compile slots, guarded by _state
+        self._compiles_queued = 0  # waiting for one
         self._in_flight: dict[int, tuple[ClientConnection, threading.Lock]] = {}
         self._connections = 0  # open connections of any kind, guarded by _state
+        # Stop requests answered: their connections end with this process, so
+        # `pycache server stop` returns once the server has exited.
+        self._held_until_exit: list[socket.socket] = []
         self._state = threading.Lock()
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
@@ -129,13 +137,17 @@ class Server:
             time.sleep(0.05)
 
     def _tick(self) -> None:
-        while not self._stopping.wait(TICK):
+        next_duties = time.monotonic() + TICK
+        while not self._stopping.wait(KEEPALIVE_INTERVAL):
             with self._state:
                 in_flight = list(self._in_flight.values())
                 idle = not self._in_flight and time.monotonic() - self.last_activity
             for client, lock in in_flight:
                 with lock:
                     client.keepalive()
+            if time.monotonic() < next_duties:
+                continue
+            next_duties = time.monotonic() + TICK
             self._absorb_client_faults()
             self.engine.accounting.flush()
             if self.idle_timeout > 0 and idle and idle > self.idle_timeout:
@@ -157,7 +169,7 @@ class Server:
                 os.unlink(self.sock_path)
 
     def _absorb_client_faults(self) -> None:
-        absorb_client_faults(self.faults_path, self.engine.stats)
+        self.engine.accounting.record(take_client_faults(self.faults_path))
 
     # --- connections ---------------------------------------------------------
 
@@ -186,8 +198,9 @@ class Server:
         except Exception as exc:  # one bad connection never takes the server down
             log.warning("connection failed: %s: %s", type(exc).__name__, exc)
         finally:
-            with contextlib.suppress(OSError):
-                conn.close()
+            if conn not in self._held_until_exit:
+                with contextlib.suppress(OSError):
+                    conn.close()
             with self._state:
                 self._connections -= 1
 
@@ -216,7 +229,7 @@ class Server:
         try:
             request = CompileRequest(argv=argv, cwd=cwd, env=environ, stderr_is_tty=tty, client_executable=client_exe,
                                      umask=umask, client=client)
-            with self.compile_slots:
+            with self._compile_slot():
                 reply = self.engine.compile(request)
             if reply.outcome == "cancelled":
                 return  # nobody to answer
@@ -232,12 +245,32 @@ class Server:
                 self.requests_served += 1
                 self.last_activity = time.monotonic()
 
+    @contextlib.contextmanager
+    def _compile_slot(self):
+        """One of the ``PYCACHE_SERVER_JOBS`` slots a call is served in."""
+        with self._state:
+            self._compiles_queued += 1
+        self.compile_slots.acquire()
+        with self._state:
+            self._compiles_queued -= 1
+            self._compiles_running += 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self._compiles_running -= 1
+            self.compile_slots.release()
+
     def _serve_control(self, conn: socket.socket, kind: str) -> None:
         if kind == "ping":
             text = "pong"
         elif kind == "flush-stats":
+            self._absorb_client_faults()
             self.engine.accounting.flush()
-            text = "flushed"
+            unsaved = self.engine.accounting.unsaved()
+            # What the stats file could not take stays in memory: the reader adds it.
+            text = json.dumps({"saved": True} if unsaved is None else
+                              {"saved": False, "unsaved": unsaved[0].as_dict(), "error": unsaved[1]})
         elif kind == "status":
             text = json.dumps(self.status())
         elif kind == "stop":
@@ -245,7 +278,8 @@ class Server:
             self._wait_for_in_flight()
             self.engine.store.flush()
             self.engine.accounting.flush()
-            text = json.dumps({"stopped": True, "requests_served": self.requests_served})
+            text = json.dumps({"stopped": True, "requests_served": self.requests_served, "pid": os.getpid()})
+            self._held_until_exit.append(conn)
         else:
             conn.sendall(protocol.encode_reply("error", 2, "unknown", b"", f"unknown request {kind!r}".encode()))
             return
@@ -253,7 +287,7 @@ class Server:
 
     def status(self) -> dict:
         with self._state:
-            in_flight = len(self._in_flight)
+            in_flight, running, queued = len(self._in_flight), self._compiles_running, self._compiles_queued
         tiers = self.engine.store.tier_stats()
         return {
             "pid": os.getpid(),
@@ -262,6 +296,8 @@ class Server:
             "requests_served": self.requests_served,
             "in_flight": in_flight,
             "compile_slots": self.jobs,
+            "compiles_running": running,
+            "compiles_queued": queued,
             "idle_timeout": self.idle_timeout,
             "memory_rss_bytes": _rss_bytes(),
             "uploads_pending": sum(int(t.get("uploads_pending", 0) or 0) for t in tiers.values()),

@@ -128,6 +128,12 @@ def empty_stats() -> dict[str, Any]:
     }
 
 
+def merge_counts(target: dict[str, Any], source: dict[str, Any]) -> None:
+    """Add ``source``'s counts (a `StatsDelta.as_dict` or stats file shape)
+    into ``target``; texts (last errors) are replaced."""
+    _merge_numbers(target, source)
+
+
 def _merge_numbers(target: dict[str, Any], source: dict[str, Any]) -> None:
     for key, value in source.items():
         if isinstance(value, dict):
@@ -172,8 +178,13 @@ class StatsFile:
 
     def _write(self, stats: dict[str, Any]) -> None:
         tmp = self.path.with_name(f".stats.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(stats, indent=1, sort_keys=True))
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(json.dumps(stats, indent=1, sort_keys=True))
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()  # a half file on a full disk takes the space a retry needs
+            raise
 
 
 def absorb_client_faults(faults_path: str, stats: StatsFile) -> None:
@@ -183,12 +194,17 @@ def absorb_client_faults(faults_path: str, stats: StatsFile) -> None:
     per fault to a file next to the server's socket, and whoever reads the
     statistics next (the server, `pycache stats`) moves them in here.
     """
+    stats.merge(take_client_faults(faults_path))
+
+
+def take_client_faults(faults_path: str) -> StatsDelta:
+    """The clients' fault notes as counts (the file is consumed)."""
     taken = f"{faults_path}.{os.getpid()}.{threading.get_ident()}"
+    delta = StatsDelta()
     try:
         os.rename(faults_path, taken)
     except OSError:
-        return
-    delta = StatsDelta()
+        return delta
     try:
         for line in Path(taken).read_text(errors="replace").splitlines():
             kind, _, message = line.partition("\t")
@@ -197,4 +213,4 @@ def absorb_client_faults(faults_path: str, stats: StatsFile) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(taken)
-    stats.merge(delta)
+    return delta

@@ -228,18 +228,24 @@ def stats(
 
     Examples: pycache stats; pycache stats --json | jq .totals; pycache stats --zero
     """
-    from ..stats import StatsFile
+    from ..stats import StatsFile, merge_counts
     from . import stats_view
 
     config = _config(names.DIR)
     stats_file = StatsFile(config.cache_dir)
-    _collect_pending_counts(config, stats_file)
+    flushed = _collect_pending_counts(config, stats_file)
     if zero:
         stats_file.zero()
         if not as_json:
             _print("statistics zeroed")
             return
     data = stats_view.gather(config, stats_file)
+    if flushed and flushed.get("saved") is False:
+        # Counts the server could not write (a full disk): shown all the same.
+        merge_counts(data, flushed["unsaved"])
+        data["unsaved"] = flushed["error"]
+        err_console.print(f"pycache: warning: some counts exist only in the server's memory: {flushed['error']}",
+                          markup=False, highlight=False)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         return
@@ -249,16 +255,19 @@ def stats(
     stats_view.show(console, data)
 
 
-def _collect_pending_counts(config: Config, stats_file) -> None:
+def _collect_pending_counts(config: Config, stats_file) -> dict | None:
     """Move in what a running server holds in memory and what clients noted
-    (compiles they ran uncached) before reading the statistics."""
+    (compiles they ran uncached) before reading the statistics. Returns the
+    server's answer: with ``"saved": False`` it holds counts the stats file
+    could not take (``"unsaved"``, and the ``"error"``)."""
     from ..connection import notes_dir, server_fingerprint
     from ..stats import absorb_client_faults
 
-    _control("flush-stats")
+    flushed = _control("flush-stats")
     directory = notes_dir(config.environ)
     if directory is not None:
         absorb_client_faults(os.path.join(directory, f"s-{server_fingerprint(config.environ)}.faults"), stats_file)
+    return flushed
 
 
 # --- config and plugins --------------------------------------------------

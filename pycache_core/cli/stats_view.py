@@ -38,6 +38,7 @@ def show(console: Console, data: dict) -> None:
         ("not a compilation", "not_compilation"),
         ("compile failed", "compile_failed"),
         ("unsupported compiler", "unsupported"),
+        ("cancelled (build interrupted)", "cancelled"),
         ("errors", "errors"),
     ]
     for label, key in rows:

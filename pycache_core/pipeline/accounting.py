@@ -4,6 +4,11 @@ Every call ends in one `StatsDelta` handed to `StatsAccounting.record`. A
 batching engine (the server) keeps them in memory until `flush`, so no hit
 waits for the stats file; otherwise each is merged at once. Every write also
 moves in what the storage tiers counted since the previous one.
+
+Counts that cannot be written (the stats file sits on the full disk that
+also failed the cache write being counted) are kept in memory, retried at
+every flush, and reported by `unsaved` -- ``pycache stats`` adds them, so a
+fault is visible exactly when the disk is what failed.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ class StatsAccounting:
         self._pending_lock = threading.Lock()
         self._tier_lock = threading.Lock()
         self._tier_seen: dict[str, dict] = {}
+        self._write_lock = threading.Lock()
+        self._unsaved = StatsDelta()  # counted, not yet in the stats file
+        self._unsaved_error = ""
 
     def record(self, delta: StatsDelta) -> None:
         """Count one call."""
@@ -42,12 +50,35 @@ class StatsAccounting:
             pending, self._pending = self._pending, StatsDelta()
         self._write(pending)
 
+    def unsaved(self) -> tuple[StatsDelta, str] | None:
+        """Counts the stats file does not hold yet, and why; None when none."""
+        with self._write_lock:
+            if not self._unsaved:
+                return None
+            copy = StatsDelta()
+            copy.absorb(self._unsaved)
+            return copy, self._unsaved_error
+
     def _write(self, delta: StatsDelta) -> None:
         try:
             self._add_tier_changes(delta)
-            self.stats.merge(delta)
-        except Exception as exc:  # stats are never worth a failed build
-            log.warning("cannot write statistics to %s: %s", self.stats.path, exc)
+        except Exception as exc:  # a tier's own statistics failing: never worth a build
+            log.warning("cannot read the storage tiers' statistics: %s", exc)
+        with self._write_lock:
+            self._unsaved.absorb(delta)
+            if not self._unsaved:
+                return
+            try:
+                self.stats.merge(self._unsaved)
+            except Exception as exc:  # stats are never worth a failed build
+                error = f"cannot write {self.stats.path}: {_describe(exc)}"
+                if error != self._unsaved_error:
+                    log.warning("%s; the counts stay in memory (pycache stats shows them)", error)
+                self._unsaved_error = error
+                return
+            if self._unsaved_error:
+                log.warning("statistics written to %s again", self.stats.path)
+            self._unsaved, self._unsaved_error = StatsDelta(), ""
 
     def _add_tier_changes(self, delta: StatsDelta) -> None:
         """Move what the storage tiers counted since the last call into ``delta``
@@ -70,3 +101,9 @@ class StatsAccounting:
                 for _ in range(max(0, new_errors)):
                     delta.error(f"storage:{name}", str(counters.get("last_error", "")))
             self._tier_seen = now
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}"

@@ -90,10 +90,11 @@ def _cached_compile(engine: Engine, call: Call) -> CompileReply:
     stop = stages.direct(engine, call)
     if stop is not None:
         return _pass_through(call, stop)
+    tried = None  # the result key direct mode looked up and could not serve
     if call.manifest_key is not None and not call.recache:
-        found = manifests.match(engine, call)
-        if found is not None:
-            reply = _try_hit(engine, call, found, "direct_hits")
+        tried = manifests.match(engine, call)
+        if tried is not None:
+            reply = _try_hit(engine, call, tried, "direct_hits")
             if reply is not None:
                 return reply
 
@@ -103,7 +104,7 @@ def _cached_compile(engine: Engine, call: Call) -> CompileReply:
         return _pass_through(call, deps)
     if call.result_key is None:  # deferred: the compile reports the rest of the key
         return _miss(engine, call)
-    if not call.recache:
+    if not call.recache and call.result_key != tried:  # the same entry would fail the same way
         reply = _try_hit(engine, call, call.result_key, "preprocessor_hits")
         if reply is not None:
             if call.manifest_key is not None and not call.client_gone():
@@ -223,6 +224,18 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     return reply
 
 
+def _file_clock_lag() -> float:
+    """Twice the resolution of Linux's CLOCK_REALTIME_COARSE (clock id 5,
+    which Python does not name), the clock file times are read from."""
+    try:
+        return 2 * time.clock_getres(getattr(time, "CLOCK_REALTIME_COARSE", 5))
+    except (AttributeError, OSError):  # elsewhere: a generous guess
+        return 0.02
+
+
+_FILE_CLOCK_LAG = _file_clock_lag()
+
+
 def _still_wanted(call: Call, when: str) -> None:
     """Raise `Cancelled` when the client went away: an interrupted build's
     compile stores nothing (the next build may already be writing)."""
@@ -236,12 +249,16 @@ def _deferred_key(engine: Engine, call: Call, outputs: Outputs, started: float) 
     reported = outputs.dependencies
     if reported is None or not reported.manifest_ok:
         return NotCacheable("dependencies-unreported", "the compile did not report its dependencies")
+    # File times come from the kernel's coarse clock, which lags the one
+    # `started` was read from by up to a tick: a file changed just after the
+    # start may carry a time just before it.
+    since = started - _FILE_CLOCK_LAG
     for path in reported.files:
         try:
-            changed = os.stat(invocation.resolve(path)).st_mtime > started
+            st = os.stat(invocation.resolve(path))
         except OSError:
             return NotCacheable("input-vanished", f"{path} is gone after the compile")
-        if changed:
+        if max(st.st_mtime, st.st_ctime) >= since:
             # Hashed after the compile: the object may hold the older content.
             return NotCacheable("input-changed-during-compile", f"{path} changed while compiling")
     call.reported = tuple(reported.components)
