@@ -19,7 +19,6 @@ import subprocess
 from pathlib import Path
 
 import blake3
-import pytest
 
 from pycache_core.connection import control
 from pycache_core.entry import FORMAT_VERSION, KIND_RESULT, MAGIC, ResultEntry, StoredArtifact, decode_result, encode_result
