@@ -65,7 +65,7 @@ def restore(entry: ResultEntry, call: Call) -> bool:
     ignored = set(stored) - set(parsed.outputs)
     if ignored:
         log.warning("[%s] entry holds roles the call did not ask for, ignored: %s", call.label, sorted(ignored))
-    order = [role for role in reversed(parsed.outputs) if role in stored]
+    order = [role for role in reversed(list(parsed.outputs)) if role in stored]
     targets = {role: _target(role, invocation, parsed) for role in order}
     for target in targets.values():
         if os.path.exists(target) and not os.path.isfile(target):
