@@ -53,7 +53,7 @@ def test_cache_trim_removes_the_least_recently_used_first(pycache_env, toy):  # 
     assert all(not path.exists() for name in ("f1", "f2") for path in files[name])
     assert all(path.exists() for path in files["f0"])
     size = pycache_env.run(["cache", "size"])
-    assert f" in 2 files " in size.stdout.decode(), size.stdout
+    assert " in 2 files " in size.stdout.decode(), size.stdout
 
     for name in names:
         (toy / f"{name}.out").unlink()

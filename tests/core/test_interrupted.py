@@ -22,7 +22,7 @@ from pycache_core.pipeline import CompileRequest, Engine
 from pycache_core.server import ClientConnection
 from pycache_core.stats import StatsFile
 
-from .test_server import alive, server_status, wait_for
+from .test_server import alive, install_toy, server_status, wait_for
 
 # The toy compiler, held at a gate while the file TOYCC_GATE exists; like
 # gcc, it runs a helper process (a stand-in for cc1 and as) while it works.
@@ -42,14 +42,7 @@ def main(argv):"""
 
 @pytest.fixture
 def toy(pycache_env, fake_distribution, toy_compiler, tmp_path):
-    fake_distribution("pycache-toy", modules={"pycache_toy": toy_compiler.plugin_source}, entry_points={"toy": "pycache_toy"})
-    source = toy_compiler.executable.read_text()
-    toy_compiler.executable.write_text(source.replace("def main(argv):", GATE_HOOK, 1))
-    pycache_env.env["PATH"] = f"{toy_compiler.bin_dir}{os.pathsep}{pycache_env.env['PATH']}"
-    pycache_env.env["PYCACHE_LOG_FILE"] = str(tmp_path / "server.log")
-    pycache_env.env["PYCACHE_LOG"] = "info"
-    work = tmp_path / "w"
-    work.mkdir()
+    work = install_toy(pycache_env, fake_distribution, toy_compiler, tmp_path, GATE_HOOK)
     (work / "s0.toy").write_text("source zero\n")
     return work
 

@@ -36,19 +36,24 @@ while os.environ.get("TOYCC_GATE") and os.path.exists(os.environ["TOYCC_GATE"]):
 def main(argv):"""
 
 
-@pytest.fixture
-def toy(pycache_env, fake_distribution, toy_compiler, tmp_path):
-    """The toy plugin installed, ``toycc`` on PATH, server logs in a file.
-    Returns the work directory; kills any server of this test at the end."""
+def install_toy(penv, fake_distribution, toy_compiler, tmp_path, gate_hook: str = GATE_HOOK) -> Path:
+    """The toy plugin installed, ``toycc`` (with ``gate_hook`` run before its
+    main) on PATH, server logs in a file; returns a new work directory."""
     fake_distribution("pycache-toy", modules={"pycache_toy": toy_compiler.plugin_source}, entry_points={"toy": "pycache_toy"})
     source = toy_compiler.executable.read_text()
-    toy_compiler.executable.write_text(source.replace("def main(argv):", GATE_HOOK, 1))
-    pycache_env.env["PATH"] = f"{toy_compiler.bin_dir}{os.pathsep}{pycache_env.env['PATH']}"
-    pycache_env.env["PYCACHE_LOG_FILE"] = str(tmp_path / "server.log")
-    pycache_env.env["PYCACHE_LOG"] = "info"
+    toy_compiler.executable.write_text(source.replace("def main(argv):", gate_hook, 1))
+    penv.env["PATH"] = f"{toy_compiler.bin_dir}{os.pathsep}{penv.env['PATH']}"
+    penv.env["PYCACHE_LOG_FILE"] = str(tmp_path / "server.log")
+    penv.env["PYCACHE_LOG"] = "info"
     work = tmp_path / "w"
     work.mkdir()
-    yield work
+    return work
+
+
+@pytest.fixture
+def toy(pycache_env, fake_distribution, toy_compiler, tmp_path):
+    """`install_toy`'s work directory; kills any server of this test at the end."""
+    yield install_toy(pycache_env, fake_distribution, toy_compiler, tmp_path)
     control(pycache_env, "stop")
     for pid in server_processes(pycache_env):
         os.kill(pid, signal.SIGKILL)
