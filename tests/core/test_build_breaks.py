@@ -110,7 +110,7 @@ def test_first_call_from_a_pipeline_with_a_process_substitution_source(pycache_e
 
 
 @needs_gcc
-def test_sources_that_are_not_regular_files_run_in_the_callers_process(pycache_env, work):
+def test_files_that_are_not_regular_files_run_as_the_compiler_alone(pycache_env, work):
     env = pycache_env.env
     # /dev/stdin: the caller's stdin reaches gcc.
     with open(work / "a.c", "rb") as stdin:
@@ -142,9 +142,16 @@ def test_sources_that_are_not_regular_files_run_in_the_callers_process(pycache_e
     assert result(done) == result(reference) == (0, b"", b"")
     assert (work / "null.o").read_bytes() == (work / "ref-null.o").read_bytes()
 
+    # Outputs that are no regular file: run as gcc alone runs them.
+    for args in (["-c", "a.c", "-o", "/dev/null"], ["-c", "a.c", "-MD", "-MF", "/dev/null", "-o", "md.o"]):
+        done = run([pycache_env.executable, "gcc", *args], work, env)
+        reference = run(["gcc", *args], work, env)
+        assert result(done) == result(reference) == (0, b"", b"")
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)  # still the device
+
     # Nothing was cached, each call is counted with its reason, and the
     # server still serves: a regular compile is a miss, then a hit.
-    assert reasons(pycache_env) == {"source-not-a-file": 3}
+    assert reasons(pycache_env) == {"source-not-a-file": 3, "output-not-a-file": 2}
     for _ in range(2):
         done = pycache_env.compile("gcc", "-c", "a.c", "-o", "a.o", cwd=work)
         assert result(done) == (0, b"", b"")

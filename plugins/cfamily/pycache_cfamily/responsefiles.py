@@ -16,7 +16,10 @@ mark is decoded accordingly. Nested ``@file`` arguments inside a file are
 expanded too, relative to the call's working directory (not to the file
 that names them). A file that cannot be read is kept as a literal argument
 in ``gnu`` style (gcc does that) and raises `ResponseFileError` in
-``windows`` style (cl.exe refuses the call).
+``windows`` style (cl.exe refuses the call). A response file that is no
+regular file -- a FIFO, ``@<(...)``'s ``/dev/fd/N`` (the caller's descriptor,
+not the reader's) -- raises `ResponseFileError` in both styles without
+being opened: it can be read once, by the compiler.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pycache_core.errors import UsageError
+from pycache_core.specialfiles import why_not_regular
 
 __all__ = [
     "MAX_EXPANSIONS",
@@ -192,6 +196,9 @@ def expand_response_files(
         path = Path(arg[1:])
         if not path.is_absolute():
             path = base / path
+        special = why_not_regular(os.fspath(path))
+        if special:
+            raise ResponseFileError(f"response file {path} {special}: it can be read once, by the compiler")
         try:
             data = reader(path)
         except OSError as exc:

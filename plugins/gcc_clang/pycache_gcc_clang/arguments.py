@@ -28,8 +28,6 @@ that an option cannot change the result is how caches serve wrong objects.
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -521,10 +519,8 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         # gcc names the target after the source here, clang after -o: the
         # object path is keyed either way.
         depfile = DepFile(path=walk.wp_depfile[1], explicit_target=False)
-    for written in (object_path, depfile.path if depfile else None):
-        why = _not_a_file(invocation, written)
-        if why:
-            return NotCacheable(R.OUTPUT_NOT_A_FILE, why)
+    # An output that is no regular file (/dev/null, a directory) or names the
+    # source: the core refuses it for every family (pycache_core.pipeline.files).
 
     test_coverage = walk.test_coverage and language != "assembler-with-cpp"
     # The assembler (GNU as, clang's integrated one) replaces a link at the
@@ -584,20 +580,6 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         colour_diagnostics=colour_diagnostics,
         private=call,
     )
-
-
-def _not_a_file(invocation: Invocation, path: str | None) -> str:
-    """Why ``path`` cannot be an output slot: /dev/null and other special
-    files would be replaced by a regular file when a hit is restored."""
-    if path is None:
-        return ""
-    if path == os.devnull:
-        return f"output {path}: the result is thrown away"
-    try:
-        mode = os.stat(invocation.resolve(path)).st_mode
-    except OSError:
-        return ""  # not there yet: the compile creates it
-    return "" if stat.S_ISREG(mode) else f"output {path} exists and is not a regular file"
 
 
 def _colour_mode(arg: ParsedArg) -> str:

@@ -19,7 +19,6 @@ serve wrong objects.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -161,18 +160,6 @@ def _check_host_options(words: list[str], what: str) -> NotCacheable | None:
         if kind is GnuKind.OPT_INFO and "=" in (arg.value or ""):
             return NotCacheable(R.EXTRA_OUTPUT, f"{what} {arg.joined()} writes a file")
     return None
-
-
-def _not_a_file(invocation: Invocation, path: str) -> str:
-    """Why ``path`` cannot be an output slot (a hit would replace a device
-    or a directory by a regular file)."""
-    if path == os.devnull:
-        return f"output {path}: the result is thrown away"
-    try:
-        mode = os.stat(invocation.resolve(path)).st_mode
-    except OSError:
-        return ""
-    return "" if stat.S_ISREG(mode) else f"output {path} exists and is not a regular file"
 
 
 @dataclass
@@ -412,10 +399,8 @@ def parse(invocation: Invocation) -> ParseOutcome:
     slots: dict[str, OutputSlot] = {role: OutputSlot(path=Path(output))}
     if depfile is not None:
         slots["depfile"] = OutputSlot(path=Path(depfile.path))
-    for slot in slots.values():
-        why = _not_a_file(invocation, os.fspath(slot.path))
-        if why:
-            return NotCacheable(R.OUTPUT_NOT_A_FILE, why)
+    # An output that is no regular file (/dev/null, a directory) or names the
+    # source: the core refuses it for every family (pycache_core.pipeline.files).
     if depfile is not None and os.path.normpath(invocation.resolve(depfile.path)) == os.path.normpath(invocation.resolve(output)):
         return NotCacheable(R.MULTIPLE_OUTPUTS, "the dependency file is the output")
 
