@@ -104,6 +104,12 @@ def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     return value if type(value) is tuple else tuple(value)
 
 
+def _base_dirs(value: Mapping[str, Path] | Iterable[Path]) -> FrozenMap[str, Path] | tuple[Path, ...]:
+    """A family's base directories by name (an unnamed sequence is named by
+    the core: `pycache_core.paths.family_dirs`)."""
+    return frozen_map(value) if isinstance(value, Mapping) else _tuple(value)
+
+
 # --- Compiler families -------------------------------------------------------
 
 
@@ -186,6 +192,74 @@ class Invocation:
         return p if p.is_absolute() else self.cwd / p
 
 
+# --- Texts that name paths (relocated between checkouts by the core) ---------
+
+
+class MakeLayout(Protocol):
+    """How one compiler writes a make-syntax dependency file: its escaping
+    and its line wrapping. The core parses the file into rules and re-renders
+    it through the layout after putting the current call's base directories
+    in; a layout is used only if it reproduces the compiler's own file byte
+    for byte (checked when the entry is stored). ``name`` is stored in
+    entries: never rename it."""
+
+    name: str
+
+    def escape(self, path: str) -> str:
+        """``path`` (a directory or file name) as the compiler writes it in a rule."""
+
+    def target(self, given: str) -> str:
+        """The target the compiler writes for an output given as ``given``
+        on the command line, escaped (gcc drops a leading ``./``)."""
+
+    def rule(self, targets: Sequence[str], prerequisites: Sequence[str]) -> str:
+        """One rule from escaped names, wrapped as the compiler wraps it,
+        without the final newline."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinePaths:
+    """A text whose paths stand at known places (diagnostics, comment lines).
+
+    ``patterns``: regular expressions over the raw bytes (use ``re.M`` for
+    line anchors), each with a group named ``path``; every match's ``path``
+    is one path token. Only those tokens are relocated: a base directory
+    anywhere else in the text keeps the result bound to the call's own base
+    directories (it is never served to another checkout).
+    """
+
+    patterns: tuple[re.Pattern[bytes], ...]
+
+    def __post_init__(self) -> None:
+        _freeze(self, patterns=_tuple)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MakeDepfile:
+    """A make-syntax dependency file (``target: prerequisites``, ``\\ ``
+    escapes, ``\\``-newline continuations, ``#`` comment lines).
+
+    - ``layouts``: the ways the family's compilers write it; the core keeps
+      the ones that reproduce the file it stored exactly.
+    - ``outputs``: role -> this call's path for that output as given on the
+      command line. A target that names it is stored as the role and written
+      back as the current call's own (so the object path need not be in the
+      key when only the dependency file names it).
+    - ``comments``: path positions in comment lines (rustc's
+      ``# env-dep:OUT_DIR=...``); comments are otherwise copied as they are.
+    """
+
+    layouts: tuple[MakeLayout, ...]
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    comments: LinePaths | None = None
+
+    def __post_init__(self) -> None:
+        _freeze(self, layouts=_tuple, outputs=frozen_map)
+
+
+TextFormat = Union[MakeDepfile, LinePaths]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutputSlot:
     """A file the call writes, under a stable role name ("object", "depfile", ...).
@@ -198,11 +272,19 @@ class OutputSlot:
     does) writes through the link to its target; False replaces the link by
     a new file, as GNU as, clang and rustc do for objects and libraries.
     A hit writes the slot the same way.
+    ``text``: the file is a text that names paths, relocated exactly between
+    checkouts (see `MakeDepfile`, `LinePaths`). Any other file is stored as
+    it is; the core checks that it names none of the call's base directories
+    before letting another checkout reuse it, unless ``names_paths_harmlessly``
+    (rustc's crate metadata records the working directory, which nothing
+    built from it depends on).
     """
 
     path: Path
     required: bool = True
     through_links: bool = True
+    text: TextFormat | None = None
+    names_paths_harmlessly: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -223,9 +305,14 @@ class ParsedInvocation:
       share); None = the caller's.
     - ``colour_diagnostics``: the compile writes coloured diagnostics; the
       core strips the colour when replaying to a caller that is no terminal.
+    - ``diagnostics``: where paths stand in the compile's stdout and stderr,
+      relocated exactly between checkouts; None: a base directory anywhere in
+      them keeps the result to the call's own base directories.
     - ``base_dirs``: directories this family treats as base directories by
       default for this call (a cargo workspace root, ``CARGO_HOME``), in
-      addition to ``PYCACHE_BASEDIRS``.
+      addition to ``PYCACHE_BASEDIRS``, by name: the name is the
+      placeholder's (``<BASEDIR:cwd>``); not digits, which name the
+      ``PYCACHE_BASEDIRS`` entries.
     - ``private``: the plugin's own parsed state, opaque to the core, handed
       back to the plugin's later hooks. Make it immutable too (a frozen
       dataclass); it is left out of the hash, so a parsed invocation is
@@ -240,7 +327,8 @@ class ParsedInvocation:
     run_arguments: tuple[str, ...] | None = None
     run_environment: Mapping[str, str] | None = None
     colour_diagnostics: bool = False
-    base_dirs: tuple[Path, ...] = ()
+    diagnostics: LinePaths | None = None
+    base_dirs: Mapping[str, Path] = field(default_factory=dict)
     private: Any = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
@@ -252,7 +340,7 @@ class ParsedInvocation:
             ignored_arguments=_tuple,
             run_arguments=_tuple,
             run_environment=frozen_map,
-            base_dirs=_tuple,
+            base_dirs=_base_dirs,
         )
 
 
@@ -318,6 +406,13 @@ class Dependencies:
     - ``env_names``: variables whose values the compile read; recorded too.
     - ``manifest_ok``: False when the inputs cannot be captured by files and
       variables (``__TIME__`` in a source): no manifest is recorded.
+    - ``relocatable``: the family vouches that every path it keyed in
+      portable form (`PluginContext.portable_path`) reaches the result only
+      through the texts the core relocates (the slots' ``text`` and the
+      diagnostics); paths the outputs embed (debug info, ``__FILE__``) were
+      keyed as they are. Then a call in another checkout may reuse the
+      result and its manifest record. False (the default): they are reused
+      only by calls with the same base directories.
     - ``deferred``: the rest of the key comes from the compile itself (it
       writes a complete dependency list, as rustc's ``--emit=dep-info``
       does). The core then skips the lookup -- no manifest matched, so this is
@@ -332,6 +427,7 @@ class Dependencies:
     absent: tuple[Path, ...] = ()
     env_names: tuple[str, ...] = ()
     manifest_ok: bool = True
+    relocatable: bool = False
     deferred: bool = False
 
     def __post_init__(self) -> None:
@@ -353,16 +449,11 @@ class CompileResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Artifact:
-    """A file a successful compile produced, under its slot's role.
-
-    ``relocatable``: a text file that names paths (a dependency file); the
-    core stores it with base directories made portable and writes it back
-    with the current call's base directories.
-    """
+    """A file a successful compile produced, under its slot's role (how it
+    names paths is the slot's ``text``)."""
 
     role: str
     path: Path
-    relocatable: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -417,11 +508,16 @@ class PluginContext(Protocol):
         """Run a helper command (a preprocessor, a probe); output captured."""
 
     def portable_path(self, path: str | Path) -> str:
-        """``path`` with a configured base directory replaced by a placeholder,
-        so keys do not depend on where a checkout lives."""
+        """``path`` with the longest base directory holding it replaced by
+        its placeholder (``<BASEDIR:1>/inc/a.h``), so keys do not depend on
+        where a checkout lives; other paths as they are. Key a path this way
+        only where the result names it in a text the core relocates; a path
+        the output embeds (debug info, ``__FILE__``) is keyed as it is."""
 
-    def portable_text(self, text: str) -> str:
-        """Every base directory inside ``text`` replaced the same way."""
+    def names_base_directory(self, data: bytes) -> str | None:
+        """The first base directory ``data`` names as a path, or None: text a
+        key holds as it is that names one makes the result depend on where
+        the checkout is (`Dependencies.relocatable` must then be False)."""
 
 
 # --- Storage backends -------------------------------------------------------

@@ -130,7 +130,7 @@ SETTINGS: dict[str, Spec] = dict(
         _spec(names.REDIS_TTL, Kind.COUNT, "0", "seconds before a Redis entry expires", zero="never"),
         _spec(names.READ_ONLY, Kind.FLAG, "false", "read shared tiers, never write them"),
         _spec(names.RECACHE, Kind.FLAG, "false", "ignore hits, compile and overwrite"),
-        _spec(names.BASEDIRS, Kind.PATHS, "", "path prefixes stripped before hashing (separated like PATH)"),
+        _spec(names.BASEDIRS, Kind.PATHS, "", "directories whose paths enter keys relative to them, named by their place (separated like PATH)"),
         _spec(names.DIRECT_MODE, Kind.FLAG, "true", "use manifests to hit without running the preprocessor"),
         _spec(names.DEPEND_MODE, Kind.FLAG, "true",
               "let a family key a miss from the compile's own dependency list, without a preprocessor run (needs direct mode)"),

@@ -14,7 +14,8 @@ from pathlib import Path
 from .api import CompilerIdentity
 from .digests import FileDigests
 from .keys import digest_bytes
-from .paths import Relocator
+from .paths import BaseDirectories
+from .relocation import names_base
 
 
 class CallLogAdapter(logging.LoggerAdapter):
@@ -32,7 +33,7 @@ class CallContext:
         self,
         *,
         digests: FileDigests,
-        relocator: Relocator,
+        bases: BaseDirectories,
         scratch_dir: Path | None = None,
         log: logging.Logger | logging.LoggerAdapter | None = None,
         identity: CompilerIdentity | None = None,
@@ -46,7 +47,7 @@ class CallContext:
         self._scratch_dir = scratch_dir
         self._owns_scratch_dir = False
         self._digests = digests
-        self._relocator = relocator
+        self.bases = bases
         self._default_cwd = default_cwd
         self._default_env = default_env
         self.helper_seconds = 0.0
@@ -97,7 +98,7 @@ class CallContext:
             self.log.debug("ran %s in %.1f ms", argv[0], elapsed * 1000)
 
     def portable_path(self, path: str | Path) -> str:
-        return self._relocator.portable_path(path)
+        return self.bases.portable_path(path)
 
-    def portable_text(self, text: str) -> str:
-        return self._relocator.portable_text(text)
+    def names_base_directory(self, data: bytes) -> str | None:
+        return names_base(data, (directory for _, directory in self.bases.entries))

@@ -47,15 +47,26 @@ ZSTD_LEVEL = 1
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredArtifact:
+    """One output file. ``relocatable``: ``data`` is the portable form of a
+    text of kind ``text`` (`pycache_core.relocation.text_kind`), written
+    back for the current call's base directories."""
+
     role: str
     data: bytes
     mode: int = 0o644
     relocatable: bool = False
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResultEntry:
-    """A successful compile: what it printed and the files it wrote."""
+    """A successful compile: what it printed and the files it wrote.
+
+    ``relocated``: stdout, stderr and the relocatable artifacts hold base
+    directory placeholders. ``bound``: the (name, directory) base
+    directories of the call that stored it, when it may be served only to
+    calls with the same ones (`pycache_core.pipeline.restore`).
+    """
 
     family: str
     exit_code: int
@@ -65,6 +76,7 @@ class ResultEntry:
     compile_seconds: float
     colour_diagnostics: bool = False
     relocated: bool = False
+    bound: tuple[tuple[str, str], ...] | None = None
     created: float = 0.0
     metadata: dict[str, str] = field(default_factory=dict)
 
@@ -165,12 +177,13 @@ def encode_result(entry: ResultEntry) -> bytes:
         "compile_seconds": entry.compile_seconds,
         "colour_diagnostics": entry.colour_diagnostics,
         "relocated": entry.relocated,
+        "bound": [list(b) for b in entry.bound] if entry.bound is not None else None,
         "created": entry.created,
         "metadata": entry.metadata,
         "stdout": len(entry.stdout),
         "stderr": len(entry.stderr),
         "artifacts": [
-            {"role": a.role, "size": len(a.data), "mode": a.mode, "relocatable": a.relocatable}
+            {"role": a.role, "size": len(a.data), "mode": a.mode, "relocatable": a.relocatable, "text": a.text}
             for a in entry.artifacts
         ],
     }
@@ -215,6 +228,7 @@ def decode_result(data: bytes) -> ResultEntry:
                     data=payload.read(size),
                     mode=int(item.get("mode", 0o644)) & 0o777,
                     relocatable=bool(item.get("relocatable", False)),
+                    text=str(item.get("text", "")),
                 )
             )
         if not payload.at_end():
@@ -228,6 +242,7 @@ def decode_result(data: bytes) -> ResultEntry:
             compile_seconds=float(meta["compile_seconds"]),
             colour_diagnostics=bool(meta.get("colour_diagnostics", False)),
             relocated=bool(meta.get("relocated", False)),
+            bound=_bases(meta.get("bound")),
             created=float(meta.get("created", 0.0)),
             metadata={str(k): str(v) for k, v in dict(meta.get("metadata", {})).items()},
         )
@@ -235,6 +250,12 @@ def decode_result(data: bytes) -> ResultEntry:
         raise
     except (ValueError, KeyError, TypeError) as exc:
         raise EntryError(f"malformed entry metadata: {exc}") from exc
+
+
+def _bases(raw) -> tuple[tuple[str, str], ...] | None:
+    if raw is None:
+        return None
+    return tuple((str(name), str(directory)) for name, directory in raw)
 
 
 # --- manifests (direct mode) --------------------------------------------------
@@ -246,13 +267,15 @@ class ManifestRecord:
 
     ``files``: (portable path, digest) of every file the compile read;
     ``absent``: portable paths that did not exist; ``env``: (name, value)
-    pairs the compile read; ``result_key``: the entry it produced.
+    pairs the compile read; ``result_key``: the entry it produced;
+    ``bound``: the base directories it holds for only, as in `ResultEntry`.
     """
 
     files: tuple[tuple[str, str], ...]
     absent: tuple[str, ...]
     env: tuple[tuple[str, str], ...]
     result_key: str
+    bound: tuple[tuple[str, str], ...] | None = None
 
 
 MAX_MANIFEST_RECORDS = 32
@@ -261,7 +284,8 @@ MAX_MANIFEST_RECORDS = 32
 def encode_manifest(records: Sequence[ManifestRecord]) -> bytes:
     body = {
         "records": [
-            {"files": [list(f) for f in r.files], "absent": list(r.absent), "env": [list(e) for e in r.env], "result_key": r.result_key}
+            {"files": [list(f) for f in r.files], "absent": list(r.absent), "env": [list(e) for e in r.env], "result_key": r.result_key,
+             "bound": [list(b) for b in r.bound] if r.bound is not None else None}
             for r in records[:MAX_MANIFEST_RECORDS]
         ]
     }
@@ -279,6 +303,7 @@ def decode_manifest(data: bytes) -> list[ManifestRecord]:
                 absent=tuple(str(p) for p in r["absent"]),
                 env=tuple((str(n), str(v)) for n, v in r["env"]),
                 result_key=str(r["result_key"]),
+                bound=_bases(r.get("bound")),
             )
             for r in json.loads(body)["records"]
         ]

@@ -105,7 +105,9 @@ def pycache_parse_arguments(
     `ParsedInvocation` (cacheable), `NotCacheable` (a compilation pycache
     will not cache: linking, several sources, ...) or `NotCompilation`
     (a probe such as ``--version``). Pure: no file reads beyond response
-    files, no subprocesses.
+    files, no subprocesses. Declare here the texts that name paths
+    (``OutputSlot.text``, ``ParsedInvocation.diagnostics``): a hit
+    relocates them between checkouts without asking the plugin again.
     """
 
 

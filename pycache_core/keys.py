@@ -15,8 +15,10 @@ import blake3
 
 from .api import KeyComponent
 
-#: Bump when the encoding below or the set of core components changes.
-KEY_SCHEMA_VERSION = 1
+#: Bump when the encoding below, the set of core components or what a key's
+#: portable paths mean changes. 2: base directory placeholders name their
+#: base (``<BASEDIR:1>``) and stored texts are relocated token by token.
+KEY_SCHEMA_VERSION = 2
 
 _TAG_STR = b"s"
 _TAG_BYTES = b"b"

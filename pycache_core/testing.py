@@ -105,6 +105,32 @@ class PycacheEnv:
             list(command), cwd=cwd or self.root, env={**self.env, **(env or {})}, capture_output=True, check=False
         )
 
+    def compile_like_the_compiler(
+        self, *command: str, cwd: Path, outputs: Sequence[Path], env: Mapping[str, str] | None = None
+    ) -> dict[str, float]:
+        """Compile through the cache, then with the compiler alone in the
+        same place; assert that the exit status, stdout, stderr and every
+        file of ``outputs`` are the compiler's own, and return how each
+        statistics counter changed (``{"hits": 1, "direct_hits": 1}``).
+        Counts are read from the cache directory: use with
+        ``PYCACHE_NO_SERVER=1``."""
+        from .stats import StatsFile
+
+        def totals() -> dict[str, float]:
+            return {k: v for k, v in StatsFile(self.cache_dir).read()["totals"].items() if isinstance(v, (int, float))}
+
+        before = totals()
+        cached = self.compile(*command, cwd=cwd, env=env)
+        after = totals()
+        got = {p: p.read_bytes() for p in outputs}
+        for p in outputs:
+            p.unlink()
+        plain = self.direct(*command, cwd=cwd, env=env)
+        assert (cached.returncode, cached.stdout, cached.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        for p in outputs:
+            assert got[p] == p.read_bytes(), f"{p}: the cached file differs from the compiler's own"
+        return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+
     def stats(self) -> dict:
         done = self.run(["stats", "--json"])
         assert done.returncode == 0, done.stderr.decode()

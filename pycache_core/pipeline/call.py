@@ -30,7 +30,7 @@ from ..api import (
 )
 from ..context import CallContext
 from ..errors import ProbeError
-from ..paths import Relocator
+from ..paths import BaseDirectories
 from ..stats import StatsDelta
 
 log = logging.getLogger("pycache")
@@ -95,8 +95,8 @@ class Call:
     """What the stages of one call found so far, filled in pipeline order.
 
     A field stays at its default until its stage ran: ``compiler`` and
-    ``family`` (resolve), ``invocation`` and ``parsed`` (parse), ``relocator``,
-    ``context``, ``base`` and ``core`` (open), ``direct`` and
+    ``family`` (resolve), ``invocation`` and ``parsed`` (parse), ``bases``,
+    ``context`` and ``core`` (open), ``direct`` and
     ``manifest_key`` (direct mode), ``deps``, ``extra`` and ``result_key``
     (dependencies; ``result_key`` stays None while deferred to the compile),
     ``compiled`` (the compiler ran), ``reported`` (the components a deferred
@@ -111,9 +111,8 @@ class Call:
     family: CompilerFamily | None = None
     invocation: Invocation | None = None
     parsed: ParsedInvocation | None = None
-    relocator: Relocator | None = None
+    bases: BaseDirectories | None = None
     context: CallContext | None = None
-    base: str | None = None
     recache: bool = False
     core: tuple[KeyComponent, ...] = ()
     direct: tuple[KeyComponent, ...] | None = None

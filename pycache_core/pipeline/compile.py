@@ -27,7 +27,7 @@ from ..keys import result_key as key_of
 from ..which import find_executable
 from . import journal, manifests, stages
 from .call import Call, Cancelled, CompileReply, CompileRequest, NoCache, guard
-from .restore import portable_bytes, read_artifact, restore, restore_bytes, strip_colour
+from .restore import fits, replayed_streams, restore, stored_entry, strip_colour
 from .run import run_compiler
 
 if TYPE_CHECKING:
@@ -123,7 +123,8 @@ def _try_hit(engine: Engine, call: Call, result_key: str, counter: str) -> Compi
     if isinstance(found, str):
         return None
     entry, size, tier = found
-    if not restore(entry, call):
+    streams = replayed_streams(entry, call)
+    if streams is None or not restore(entry, call):
         return None
     call.delta.add("hits")
     call.delta.add(counter)
@@ -131,9 +132,7 @@ def _try_hit(engine: Engine, call: Call, result_key: str, counter: str) -> Compi
     call.delta.add("bytes_read", size)
     call.delta.tier(tier, {"hits_served": 1})
     log.info("[%s] hit (%s, %s) in %.1f ms", call.label, counter, tier, (time.monotonic() - call.started) * 1000)
-    base = call.base if entry.relocated else None
-    stdout = restore_bytes(entry.stdout, base)
-    stderr = restore_bytes(entry.stderr, base)
+    stdout, stderr = streams
     if entry.colour_diagnostics and not invocation.stderr_is_tty:
         stderr = strip_colour(stderr)
     return CompileReply(exit_code=entry.exit_code, stdout=stdout, stderr=stderr, outcome="hit")
@@ -142,7 +141,8 @@ def _try_hit(engine: Engine, call: Call, result_key: str, counter: str) -> Compi
 def find_entry(engine: Engine, call: Call, result_key: str) -> tuple[ResultEntry, int, str] | str:
     """The entry stored under ``result_key`` as (entry, stored size, tier),
     or why this call cannot use it: "absent", "corrupt" (then removed and
-    counted) or "relocated" (stored against a base directory this call lacks)."""
+    counted) or "relocated" (made for other base directories than this call's:
+    bound to others, or naming one this call lacks)."""
     found = engine.store.get(result_key)
     if found is None:
         return "absent"
@@ -154,9 +154,8 @@ def find_entry(engine: Engine, call: Call, result_key: str) -> tuple[ResultEntry
         log.warning("[%s] corrupt entry %s in %s removed: %s", call.label, result_key, tier, exc)
         engine.store.remove(result_key, tier)
         return "corrupt"
-    if entry.relocated and call.base is None:
-        # Stored relative to a base directory; this call has none to put back.
-        log.debug("[%s] entry %s is relocated but the call has no base directory", call.label, result_key)
+    if not fits(entry, call):
+        log.debug("[%s] entry %s was made for other base directories", call.label, result_key)
         return "relocated"
     return entry, len(data), tier
 
@@ -197,28 +196,21 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
             return reply
         result_key = call.result_key = deferred
     try:
-        artifacts = tuple(read_artifact(a, invocation, call.base) for a in outputs.artifacts)
+        entry = stored_entry(call, outputs)
     except OSError as exc:
         call.delta.reason("not_cacheable", "output-unreadable")
         context.log.warning("cannot read output %s: %s", exc.filename, exc.strerror)
         return reply
-    entry = ResultEntry(
-        family=call.family.name,
-        exit_code=result.exit_code,
-        stdout=portable_bytes(result.stdout, call.base),
-        stderr=portable_bytes(result.stderr, call.base),
-        artifacts=artifacts,
-        compile_seconds=result.duration,
-        colour_diagnostics=parsed.colour_diagnostics,
-        relocated=call.base is not None,
-        created=time.time(),
-    )
+    if isinstance(entry, NotCacheable):
+        call.delta.reason("not_cacheable", entry.reason)
+        context.log.info("compiled but not stored: %s", entry.detail)
+        return reply
     data = encode_result(entry)
     _still_wanted(call, "before the entry was stored")
     engine.store.put(result_key, data)
     call.delta.add("bytes_written", len(data))
     wanted = call.manifest_key is not None and not call.client_gone()
-    made = manifests.record(engine, call, outputs, result_key) if wanted else None
+    made = manifests.record(engine, call, outputs, result_key, entry.bound) if wanted else None
     journal.write(engine, call, made)
     context.log.info("miss: compiled in %.1f ms, stored %d bytes as %s", result.duration * 1000, len(data), result_key)
     return reply

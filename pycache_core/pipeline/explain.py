@@ -54,7 +54,7 @@ class Difference:
 
     ``kind``: argument-changed, argument-added, argument-removed,
     compiler-changed, env-changed, file-changed, file-gone, file-appeared,
-    component-changed, component-added, component-removed. ``subject``: the
+    base-directories, component-changed, component-added, component-removed. ``subject``: the
     argument, variable, path or component; ``component``: the key component
     it was found in (None for a manifest record's file or variable).
     """
@@ -127,9 +127,9 @@ def _first_holding(engine: Engine, call: Call, records: list[ManifestRecord]) ->
     """As the compile's direct lookup: the first record that holds and whose
     entry this call can use."""
     invocation = call.invocation
-    assert invocation is not None and call.relocator is not None
+    assert invocation is not None and call.bases is not None
     for record in records:
-        if manifests.record_holds(engine, record, invocation.env, call.relocator, call.base):
+        if manifests.record_holds(engine, record, invocation.env, call.bases):
             # The compile tries the first holding record only.
             return record.result_key if _unusable(engine, call, record.result_key) is None else None
     return None
@@ -177,10 +177,10 @@ def _compare(engine: Engine, call: Call, report: dict, earlier: dict | None, rec
 def _closest(engine: Engine, call: Call, records: list[ManifestRecord]) -> tuple[ManifestRecord | None, list[Difference]]:
     """The record with the fewest mismatches now, and those mismatches."""
     invocation = call.invocation
-    assert invocation is not None and call.relocator is not None
+    assert invocation is not None and call.bases is not None
     best: tuple[ManifestRecord | None, list[Difference]] = (None, [])
     for record in records:
-        found = [_file_difference(m, call) for m in manifests.mismatches(engine, record, invocation.env, call.relocator, call.base)]
+        found = [_file_difference(m, call) for m in manifests.mismatches(engine, record, invocation.env, call.bases)]
         if best[0] is None or len(found) < len(best[1]):
             best = (record, found)
     return best
@@ -189,6 +189,10 @@ def _closest(engine: Engine, call: Call, records: list[ManifestRecord]) -> tuple
 def _file_difference(mismatch: manifests.Mismatch, call: Call) -> Difference:
     if mismatch.kind == "env":
         return _env_difference(mismatch.subject, mismatch.before, mismatch.after, None)
+    if mismatch.kind == "bases":
+        return Difference("base-directories", "PYCACHE_BASEDIRS",
+                          f"the earlier compile was made for base directories {mismatch.before or 'this call does not have'}",
+                          before=mismatch.before, after=mismatch.after)
     shown = _user_path(mismatch.subject, call)
     if mismatch.kind == "appeared":
         return Difference("file-appeared", shown, f"`{shown}` now exists: the earlier compile relied on its absence")

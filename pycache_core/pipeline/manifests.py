@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from ..api import Outputs
 from ..entry import ManifestRecord, decode_manifest, encode_manifest
 from ..errors import EntryError
-from ..paths import Relocator
+from ..paths import BaseDirectories
 from .call import Call
 
 if TYPE_CHECKING:
@@ -66,10 +66,10 @@ def load(engine: Engine, call: Call) -> list[ManifestRecord]:
 def match(engine: Engine, call: Call) -> str | None:
     """The result key of the first record of the call's manifest that holds."""
     invocation, _parsed, context = call.ready
-    assert call.relocator is not None
+    assert call.bases is not None
     records = load(engine, call)
     for record in records:
-        if record_holds(engine, record, invocation.env, call.relocator, call.base):
+        if record_holds(engine, record, invocation.env, call.bases):
             context.log.debug("manifest %s: record holds -> %s", call.manifest_key, record.result_key)
             return record.result_key
     if records:
@@ -77,42 +77,59 @@ def match(engine: Engine, call: Call) -> str | None:
     return None
 
 
-def record_holds(engine: Engine, record: ManifestRecord, env: Mapping[str, str], relocator: Relocator, base: str | None) -> bool:
-    """Every variable has its recorded value, no must-be-absent path
-    exists, every file has its recorded digest (in the call's base)."""
-    for _ in mismatches(engine, record, env, relocator, base):
+def record_holds(engine: Engine, record: ManifestRecord, env: Mapping[str, str], bases: BaseDirectories) -> bool:
+    """The record was made with these base directories if it is bound to
+    some, every variable has its recorded value, no must-be-absent path
+    exists, every file has its recorded digest -- each path in the base
+    directory its placeholder names."""
+    for _ in mismatches(engine, record, env, bases):
         return False
     return True
 
 
-def mismatches(
-    engine: Engine, record: ManifestRecord, env: Mapping[str, str], relocator: Relocator, base: str | None
-) -> Iterator[Mismatch]:
+def mismatches(engine: Engine, record: ManifestRecord, env: Mapping[str, str], bases: BaseDirectories) -> Iterator[Mismatch]:
     """Every way ``record`` fails to hold now, cheapest checks first; lazy,
-    so `record_holds` stops at the first."""
+    so `record_holds` stops at the first. A record bound to other base
+    directories, or naming one this call lacks, fails as ``bases``."""
+    if record.bound is not None and record.bound != bases.entries:
+        yield Mismatch("bases", "base directories", _describe(record.bound), _describe(bases.entries))
+        return
+    absent = [bases.restore_path(portable) for portable in record.absent]
+    files = [(bases.restore_path(portable), digest) for portable, digest in record.files]
+    if None in absent or any(path is None for path, _ in files):
+        yield Mismatch("bases", "base directories", None, _describe(bases.entries))
+        return
     for name, value in record.env:
         now = env.get(name, UNSET)
         if now != value:
             yield Mismatch("env", name, None if value == UNSET else value, None if now == UNSET else now)
-    if engine.digests.any_exists(relocator.restore_text(portable, base) for portable in record.absent):
-        for portable in record.absent:
-            path = relocator.restore_text(portable, base)
-            if os.path.lexists(path):
-                yield Mismatch("appeared", path)
-    for portable, digest in record.files:
-        path = relocator.restore_text(portable, base)
-        now = engine.digests.digest_or_none(path)
+    if engine.digests.any_exists(absent):  # type: ignore[arg-type]
+        for path in absent:
+            if os.path.lexists(path):  # type: ignore[arg-type]
+                yield Mismatch("appeared", path)  # type: ignore[arg-type]
+    for path, digest in files:
+        now = engine.digests.digest_or_none(path)  # type: ignore[arg-type]
         if now != digest:
-            yield Mismatch("gone" if now is None else "changed", path, digest, now)
+            yield Mismatch("gone" if now is None else "changed", path, digest, now)  # type: ignore[arg-type]
 
 
-def record(engine: Engine, call: Call, outputs: Outputs | None, result_key: str) -> ManifestRecord | None:
+def _describe(entries: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{name}={directory}" for name, directory in entries) or "none"
+
+
+def record(
+    engine: Engine, call: Call, outputs: Outputs | None, result_key: str, bound: tuple[tuple[str, str], ...] | None = None
+) -> ManifestRecord | None:
     """Add a record of this compile (its dependencies, and those the
     compile reported itself in ``outputs``) to the call's manifest; the
-    record, or None when the inputs cannot be captured by files."""
+    record, or None when the inputs cannot be captured by files. The record
+    is bound to the call's base directories when its entry is (``bound``)
+    or the family did not vouch for the key being relocatable."""
     invocation, _parsed, context = call.ready
-    assert call.manifest_key is not None and call.relocator is not None and call.deps is not None
-    deps, relocator = call.deps, call.relocator
+    assert call.manifest_key is not None and call.bases is not None and call.deps is not None
+    deps, bases = call.deps, call.bases
+    if bound is None and bases and not deps.relocatable:
+        bound = bases.entries
     extra = outputs.dependencies if outputs is not None else None
     if not deps.manifest_ok or (extra is not None and not extra.manifest_ok):
         context.log.debug("no manifest recorded: inputs not capturable by files")
@@ -121,15 +138,16 @@ def record(engine: Engine, call: Call, outputs: Outputs | None, result_key: str)
     absent = dict.fromkeys([*deps.absent, *(extra.absent if extra else ())])
     env_names = dict.fromkeys([*deps.env_names, *(extra.env_names if extra else ())])
     try:
-        file_digests = tuple((relocator.portable_path(os.fspath(p)), context.hash_file(Path(p))) for p in files)
+        file_digests = tuple((bases.portable_path(os.fspath(p)), context.hash_file(Path(p))) for p in files)
     except OSError as exc:
         context.log.debug("no manifest recorded: %s", exc)
         return None
     new = ManifestRecord(
         files=file_digests,
-        absent=tuple(relocator.portable_path(os.fspath(p)) for p in absent),
+        absent=tuple(bases.portable_path(os.fspath(p)) for p in absent),
         env=tuple((n, invocation.env.get(n, UNSET)) for n in env_names),
         result_key=result_key,
+        bound=bound,
     )
     previous: list[ManifestRecord] = []
     found = engine.store.get(call.manifest_key)

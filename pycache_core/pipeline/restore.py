@@ -1,11 +1,16 @@
 """Between a call's output slots and an entry's artifacts, both ways.
 
-Storing (`read_artifact`, `portable_bytes`): each artifact is read from its
-slot; relocatable texts (dependency files) and the compiler's messages are
-stored with the call's base directory replaced by a placeholder. Restoring
-(`restore`, `restore_bytes`): an entry names roles, never paths, so only the
-current call's slots are written, each through a temporary file renamed
-into place, with the placeholder replaced by the current call's base.
+Storing (`stored_entry`): each artifact is read from its slot; texts that
+name paths -- the slots' declared ``text`` and the compiler's messages --
+are stored with the call's base directories replaced exactly
+(`pycache_core.relocation`), when the family vouched that its key is
+relocatable (`Dependencies.relocatable`). When a text cannot be relocated
+exactly, or a file stored as it is names a base directory, the entry is
+*bound* to the call's base directories: it is served only to calls that
+have the same ones. Restoring (`fits`, `replayed_streams`, `restore`): an
+entry names roles, never paths, so only the current call's slots are
+written, each through a temporary file renamed into place, with the
+current call's base directories and output names put back.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import logging
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
-from ..api import Artifact, Invocation, ParsedInvocation
+from ..api import Artifact, Invocation, LinePaths, MakeDepfile, NotCacheable, Outputs, ParsedInvocation
 from ..entry import ResultEntry, StoredArtifact
-from ..paths import PLACEHOLDER
+from ..paths import NO_BASE_DIRECTORIES, BaseDirectories
+from ..relocation import names_base, portable_lines, portable_make, restore_lines, restore_text, text_kind
 from .call import Call, Cancelled
 
 log = logging.getLogger("pycache")
@@ -32,12 +39,103 @@ def strip_colour(data: bytes) -> bytes:
     return _SGR.sub(b"", data)
 
 
-def read_artifact(artifact: Artifact, invocation: Invocation, base: str | None) -> StoredArtifact:
+def stored_entry(call: Call, outputs: Outputs) -> ResultEntry | NotCacheable:
+    """The entry for a successful compile (raises OSError when an output
+    cannot be read)."""
+    invocation, parsed, context = call.ready
+    assert call.compiled is not None and call.family is not None and call.deps is not None
+    result = call.compiled
+    bases = call.bases or NO_BASE_DIRECTORIES
+    # What the compile reported itself (rustc's dep-info) can only narrow it.
+    vouched = call.deps.relocatable and (outputs.dependencies is None or outputs.dependencies.relocatable)
+    relocating = bool(bases) and vouched
+    texts_bases = bases if relocating else NO_BASE_DIRECTORIES
+    why_bound: list[str] = []
+    artifacts: list[StoredArtifact] = []
+    for artifact in outputs.artifacts:
+        stored = _stored_artifact(artifact, invocation, parsed, texts_bases, why_bound)
+        if isinstance(stored, NotCacheable):
+            return stored
+        artifacts.append(stored)
+    streams = []
+    for name, data in (("stdout", result.stdout), ("stderr", result.stderr)):
+        portable = _portable_stream(data, parsed.diagnostics, texts_bases)
+        if portable is None:
+            why_bound.append(f"{name} names a base directory where no path is expected")
+            portable = data
+        streams.append(portable)
+    if not vouched:
+        why_bound.append("the family keyed paths the result embeds")
+    bound = bases.entries if bases and why_bound else None
+    if bound is not None:
+        context.log.debug("entry kept to base directories %s: %s", dict(bound), "; ".join(why_bound))
+    return ResultEntry(
+        family=call.family.name,
+        exit_code=result.exit_code,
+        stdout=streams[0],
+        stderr=streams[1],
+        artifacts=tuple(artifacts),
+        compile_seconds=result.duration,
+        colour_diagnostics=parsed.colour_diagnostics,
+        relocated=relocating,
+        bound=bound,
+        created=time.time(),
+    )
+
+
+def _stored_artifact(
+    artifact: Artifact, invocation: Invocation, parsed: ParsedInvocation, bases: BaseDirectories, why_bound: list[str]
+) -> StoredArtifact | NotCacheable:
     path = invocation.resolve(artifact.path)
     data = path.read_bytes()
-    if artifact.relocatable:
-        data = portable_bytes(data, base)
-    return StoredArtifact(role=artifact.role, data=data, mode=path.stat().st_mode & 0o777, relocatable=artifact.relocatable)
+    mode = path.stat().st_mode & 0o777
+    slot = parsed.outputs[artifact.role]
+    if isinstance(slot.text, MakeDepfile):
+        portable = portable_make(data, slot.text, bases)
+        if portable is None and bases:
+            why_bound.append(f"{artifact.role} cannot be relocated exactly")
+            portable = portable_make(data, slot.text, NO_BASE_DIRECTORIES)  # the outputs still rewritten
+        if portable is not None:
+            return StoredArtifact(role=artifact.role, data=portable, mode=mode, relocatable=True, text=text_kind(slot.text))
+        if slot.text.outputs:
+            # The key left out the output's path, trusting the file to be rewritten.
+            return NotCacheable("depfile-not-relocatable", f"{artifact.path}: not written in a way pycache can reproduce")
+        why_bound.append(f"{artifact.role} is not written in a way pycache can reproduce")
+    elif isinstance(slot.text, LinePaths) and bases:
+        portable = portable_lines(data, slot.text, bases)
+        if portable is not None:
+            return StoredArtifact(role=artifact.role, data=portable, mode=mode, relocatable=True, text=text_kind(slot.text))
+        why_bound.append(f"{artifact.role} names a base directory where no path is expected")
+    elif bases and not slot.names_paths_harmlessly:
+        named = names_base(data, (d for _, d in bases.entries))
+        if named is not None:
+            why_bound.append(f"{artifact.role} names {named}")
+    return StoredArtifact(role=artifact.role, data=data, mode=mode)
+
+
+def _portable_stream(data: bytes, diagnostics: LinePaths | None, bases: BaseDirectories) -> bytes | None:
+    if not data or not bases:
+        return data
+    if diagnostics is None:
+        return None if names_base(data, (d for _, d in bases.entries)) else data
+    return portable_lines(data, diagnostics, bases)
+
+
+def fits(entry: ResultEntry, call: Call) -> bool:
+    """A bound entry is served only to a call with the same base directories."""
+    return entry.bound is None or (call.bases is not None and entry.bound == call.bases.entries)
+
+
+def replayed_streams(entry: ResultEntry, call: Call) -> tuple[bytes, bytes] | None:
+    """The entry's stdout and stderr for the current call; None when they
+    name a base directory it does not have."""
+    if not entry.relocated:
+        return entry.stdout, entry.stderr
+    bases = call.bases or NO_BASE_DIRECTORIES
+    stdout, stderr = restore_lines(entry.stdout, bases), restore_lines(entry.stderr, bases)
+    if stdout is None or stderr is None:
+        return None
+    return stdout, stderr
 
 
 def restore(entry: ResultEntry, call: Call) -> bool:
@@ -72,17 +170,21 @@ def restore(entry: ResultEntry, call: Call) -> bool:
             # Never replace a device or a directory by a file.
             call.delta.error("restore", f"{target} exists and is not a regular file")
             return False
+    # Every file's bytes are worked out before the first one is written.
+    contents: dict[str, bytes] = {}
+    for role in order:
+        data = _restored_data(stored[role], parsed, call.bases or NO_BASE_DIRECTORIES)
+        if data is None:
+            log.info("[%s] the entry's %s cannot be written for this call's base directories", call.label, role)
+            return False
+        contents[role] = data
     umask = call.request.caller_umask()
     written: list[str] = []
     try:
         for role in order:
-            artifact = stored[role]
-            data = artifact.data
-            if artifact.relocatable and entry.relocated:
-                data = restore_bytes(data, call.base)
             if call.client_gone():
                 raise Cancelled(f"the client went away before {targets[role]} was restored")
-            atomic_write(targets[role], data, output_mode(artifact.mode, umask), umask=0)
+            atomic_write(targets[role], contents[role], output_mode(stored[role].mode, umask), umask=0)
             written.append(os.fspath(targets[role]))
     except OSError as exc:
         call.delta.error("restore", f"cannot write {exc.filename}: {exc.strerror}")
@@ -124,20 +226,16 @@ def _target(role: str, invocation: Invocation, parsed: ParsedInvocation) -> Path
     return path
 
 
-def portable_bytes(data: bytes, base: str | None) -> bytes:
-    """Replace the call's base directory in stored text by the placeholder.
-
-    Only the call's own base: another base directory has no counterpart to
-    put back on restore, so its paths stay as they are."""
-    if base is None or not data:
-        return data
-    return data.replace(os.fsencode(base) + os.sep.encode(), PLACEHOLDER.encode() + os.sep.encode())
-
-
-def restore_bytes(data: bytes, base: str | None) -> bytes:
-    if base is None or not data:
-        return data
-    return data.replace(PLACEHOLDER.encode(), os.fsencode(base))
+def _restored_data(artifact: StoredArtifact, parsed: ParsedInvocation, bases: BaseDirectories) -> bytes | None:
+    """An artifact's bytes for the current call: a relocated text rendered
+    with its base directories and outputs; None when that cannot be done
+    exactly (the slot declares no text now, or another kind)."""
+    if not artifact.relocatable:
+        return artifact.data
+    spec = parsed.outputs[artifact.role].text
+    if spec is None or artifact.text != text_kind(spec):
+        return None
+    return restore_text(artifact.data, spec, bases)
 
 
 def atomic_write(target: Path, data: bytes, mode: int, *, umask: int | None = None) -> None:

@@ -34,7 +34,7 @@ from ..api import (
 from ..context import CallContext, CallLogAdapter
 from ..digests import stat_signature
 from ..keys import KEY_SCHEMA_VERSION, describe_value, manifest_key, result_key
-from ..paths import Relocator, basedirs_from_env
+from ..paths import BaseDirectories, family_dirs
 from ..which import find_executable
 from . import files
 from .call import Call, NoCache, guard
@@ -88,25 +88,23 @@ def parse(engine: Engine, call: Call) -> ParseOutcome | None:
 @contextmanager
 def opened(engine: Engine, call: Call) -> Iterator[CallContext]:
     """The services a parsed call lends its plugins, closed afterwards:
-    base directories (``PYCACHE_BASEDIRS`` plus the family's defaults), a
-    `CallContext`, the compiler's identity (memoised), the core's own key
-    components, and the base directory stored texts are made portable
-    against (the one holding the call's cwd)."""
+    base directories (``PYCACHE_BASEDIRS`` plus the family's defaults,
+    `pycache_core.paths.BaseDirectories`), a `CallContext`, the compiler's
+    identity (memoised) and the core's own key components."""
     assert call.invocation is not None and call.parsed is not None
     invocation, parsed = call.invocation, call.parsed
-    relocator = Relocator([*basedirs_from_env(invocation.env), *map(os.fspath, parsed.base_dirs)])
+    bases = BaseDirectories.for_call(invocation.env, invocation.cwd, family_dirs(parsed.base_dirs))
     context = CallContext(
         digests=engine.digests,
-        relocator=relocator,
+        bases=bases,
         log=CallLogAdapter(logging.getLogger("pycache.call"), {"call": call.label}),
         default_cwd=invocation.cwd,
         default_env=invocation.env,
     )
-    call.relocator, call.context = relocator, context
+    call.bases, call.context = bases, context
     try:
         context.identity = identity(engine, call)
         context.depend_mode = depend_enabled(engine, invocation)
-        call.base = relocator.base_of(invocation.cwd)
         call.core = core_components(call, context.identity)
         yield context
     finally:

@@ -13,7 +13,7 @@ import pytest
 from pycache_core.api import Invocation
 from pycache_core.context import CallContext
 from pycache_core.digests import FileDigests
-from pycache_core.paths import Relocator
+from pycache_core.paths import BaseDirectories
 from pycache_gcc_clang import hooks
 
 
@@ -68,7 +68,7 @@ def make_context(tmp_path: Path, *, basedirs: Sequence[str] = (), cwd: Path | No
     scratch.mkdir(exist_ok=True)
     return CallContext(
         digests=FileDigests(),
-        relocator=Relocator(list(basedirs)),
+        bases=BaseDirectories((str(i), d) for i, d in enumerate(basedirs, start=1)),
         scratch_dir=scratch,
         default_cwd=cwd or tmp_path,
     )

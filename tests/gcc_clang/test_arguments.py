@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pycache_core.api import NotCacheable, NotCompilation, ParsedInvocation
+from pycache_cfamily.texts import GNU_DIAGNOSTICS, GNU_MKDEPS, LLVM_DEPFILE
+from pycache_core.api import MakeDepfile, NotCacheable, NotCompilation, ParsedInvocation
 from pycache_gcc_clang.arguments import GccCall, is_cxx_driver
+from pycache_gcc_clang.embedding import PrefixMap
 
 from .support import make_invocation, parse
 
@@ -114,7 +116,7 @@ CACHEABLE = [
         ["-c", "a.c", "-fdebug-prefix-map=/src=.", "-L/lib", "-Wl,-rpath,/x", "-lm", "-fPIC"],
         dict(key=("-lm", "-fPIC", FORCED),
              private=dict(path_arguments=("-fdebug-prefix-map=/src=.", "-L/lib", "-Wl,-rpath,/x"),
-                          debug_prefix_maps=("/src",))),
+                          prefix_maps=(PrefixMap("-fdebug-prefix-map=", "/src", "."),))),
     ),
     ("-Xclang allowed", ["-c", "a.c", "-Xclang", "-disable-O0-optnone"], dict(key=("-Xclang", "-disable-O0-optnone", FORCED))),
     ("-mllvm pair", ["-c", "a.c", "-mllvm", "-inline-threshold=100"], dict(key=("-mllvm", "-inline-threshold=100", FORCED))),
@@ -272,3 +274,24 @@ def test_not_compilation(tmp_path: Path, name: str, args: list[str], reason: str
 )
 def test_cxx_driver_names(name: str, cxx: bool) -> None:
     assert is_cxx_driver(name) is cxx
+
+
+@pytest.mark.parametrize(
+    ("args", "outputs"),
+    [
+        # -MD's default target is the object as given: the core rewrites it per call.
+        (["-c", "a.c", "-o", "./out//a.o", "-MD"], {"object": "./out//a.o"}),
+        (["-c", "src/a.c", "-MMD"], {"object": "a.o"}),
+        # An explicit target is key text; -Wp,-MD names another target per compiler.
+        (["-c", "a.c", "-MD", "-MT", "obj"], {}),
+        (["-c", "a.c", "-o", "k/a.o", "-Wp,-MMD,k/.a.o.d"], {}),
+    ],
+)
+def test_texts_that_name_paths(tmp_path: Path, args, outputs) -> None:
+    """The dependency file is a make file written the way gcc or clang
+    writes it; the diagnostics name paths where GNU-style locations go."""
+    result = parse(make_invocation(args, tmp_path))
+    assert isinstance(result, ParsedInvocation)
+    assert result.outputs["depfile"].text == MakeDepfile(layouts=(GNU_MKDEPS, LLVM_DEPFILE), outputs=outputs)
+    assert result.outputs["object"].text is None
+    assert result.diagnostics is GNU_DIAGNOSTICS

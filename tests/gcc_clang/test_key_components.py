@@ -24,6 +24,7 @@ SOURCE_DIGEST = "f02cd0c224f03e6b04c9840b370b73856c3d1efa0dc748a41ce578baf975b71
 CXX_SOURCE_DIGEST = "e9688fe715a2265a2f20875c0d253b63b6f7a7cc3895db372351d1193e26cb17"  # blake3 of b.cpp below
 FORCED = "-fdiagnostics-color=always"
 LOCALE = [("env:LANG", "C"), ("env:LC_ALL", "C")]
+PREDEF = "/usr/include/stdc-predef.h"  # gcc's implicit include (clang has none)
 
 
 @pytest.fixture
@@ -82,28 +83,36 @@ GCC_TABLE = [
         [("preprocessed", "<digest>")] + LOCALE,
     ),
     (
+        # The dependency file's target is rewritten for each call on a hit:
+        # the object path stays out (it was in before issue 13 C).
         "codegen flags and a dependency file",
         ["-c", "a.c", "-Iinc", "-DX=1", "-O2", "-Wall", "-o", "out/a.o", "-MD"],
         {},
         ("-O2", "-Wall", "-MD", FORCED),
-        _direct_head(("-Iinc", "-DX=1")) + [("object-path", "out/a.o")] + LOCALE,
-        [("preprocessed", "<digest>"), ("object-path", "out/a.o")] + LOCALE,
+        _direct_head(("-Iinc", "-DX=1")) + LOCALE,
+        [("preprocessed", "<digest>")] + LOCALE,
     ),
     (
+        # Debug info names the working directory and every file as the
+        # markers spell them: keyed as the object embeds them.
         "debug info puts the working directory in",
         ["-c", "a.c", "-I", "./inc", "-g", "-o", "a.o"],
         {},
         ("-g", FORCED),
         _direct_head(("-I", "./inc")) + [("working-directory", "<TMP>")] + LOCALE,
-        [("preprocessed", "<digest>"), ("working-directory", "<TMP>")] + LOCALE,
+        [("preprocessed", "<digest>"), ("working-directory", "<TMP>")] + LOCALE
+        + [("embedded-paths:debug", ("a.c", PREDEF, "./inc/a.h"))],
     ),
     (
-        "unless a prefix map covers it",
+        # The mapped directory is what the object embeds (issue 13 B3: it
+        # was left out of the key before); the map is keyed by what it does.
+        "a prefix map maps it",
         ["-c", "a.c", "-Iinc", "-g", "-fdebug-prefix-map=<TMP>=.", "-o", "a.o"],
         {},
         ("-g", FORCED),
-        _direct_head(("-Iinc",)) + [("path-arguments", ("-fdebug-prefix-map=<TMP>=.",))] + LOCALE,
-        [("preprocessed", "<digest>"), ("path-arguments", ("-fdebug-prefix-map=<TMP>=.",))] + LOCALE,
+        _direct_head(("-Iinc",)) + [("working-directory", ".")] + LOCALE,
+        [("preprocessed", "<digest>"), ("working-directory", ".")]
+        + LOCALE + [("embedded-paths:debug", ("a.c", PREDEF, "inc/a.h"))],
     ),
     (
         "split dwarf: the object names its .dwo",
@@ -111,7 +120,8 @@ GCC_TABLE = [
         {},
         ("-g", "-gsplit-dwarf", FORCED),
         _direct_head(("-Iinc",)) + [("working-directory", "<TMP>"), ("object-path", "o/a.o")] + LOCALE,
-        [("preprocessed", "<digest>"), ("working-directory", "<TMP>"), ("object-path", "o/a.o")] + LOCALE,
+        [("preprocessed", "<digest>"), ("working-directory", "<TMP>"), ("object-path", "o/a.o")] + LOCALE
+        + [("embedded-paths:debug", ("a.c", PREDEF, "inc/a.h"))],
     ),
     (
         "coverage: absolute .gcda path and .gcno directory",
@@ -168,20 +178,27 @@ def test_gcc_golden(tree: Path, row) -> None:
 
 @needs_gcc
 def test_gcc_golden_with_base_directory(tree: Path) -> None:
-    """PYCACHE_BASEDIRS: every path under the base directory is portable,
-    including the base itself inside a prefix map."""
+    """PYCACHE_BASEDIRS without debug info: every path under the base
+    directory is portable, named by the base's place in the list."""
+    args = ["-c", "<TMP>/a.c", "-I<TMP>/inc", "-O2", "-o", "<TMP>/out/a.o", "-MD"]
+    parsed, direct, deps = _components(tree, args, compiler=GCC, basedirs=("/elsewhere", "<TMP>"))
+    assert parsed.key_arguments == ("-O2", "-MD", FORCED)
+    assert direct == _direct_head(("-I<BASEDIR:2>/inc",), source="<BASEDIR:2>/a.c", cwd="<BASEDIR:2>") + LOCALE
+    assert deps == [("preprocessed", "<digest>")] + LOCALE
+
+
+@needs_gcc
+def test_gcc_golden_with_base_directory_and_debug_info(tree: Path) -> None:
+    """With debug info the object names the paths: direct-mode arguments
+    stay as they are, the prefix map is keyed by what it does, and the
+    paths the object embeds are keyed after it -- the same in any checkout."""
     args = ["-c", "<TMP>/a.c", "-I<TMP>/inc", "-fdebug-prefix-map=<TMP>=.", "-g", "-o", "<TMP>/out/a.o", "-MD"]
     parsed, direct, deps = _components(tree, args, compiler=GCC, basedirs=("<TMP>",))
     assert parsed.key_arguments == ("-g", "-MD", FORCED)
-    assert direct == _direct_head(("-I<BASEDIR>/inc",), source="<BASEDIR>/a.c", cwd="<BASEDIR>") + [
-        ("path-arguments", ("-fdebug-prefix-map=<BASEDIR>=.",)),
-        ("object-path", "<BASEDIR>/out/a.o"),
-    ] + LOCALE
-    assert deps == [
-        ("preprocessed", "<digest>"),
-        ("path-arguments", ("-fdebug-prefix-map=<BASEDIR>=.",)),
-        ("object-path", "<BASEDIR>/out/a.o"),
-    ] + LOCALE
+    assert direct == _direct_head(("-I<TMP>/inc",), source="<TMP>/a.c", cwd="<TMP>") + [("working-directory", ".")] + LOCALE
+    assert deps == [("preprocessed", "<digest>"), ("working-directory", ".")] + LOCALE + [
+        ("embedded-paths:debug", ("./a.c", PREDEF, "./inc/a.h"))
+    ]
 
 
 @needs_gcc
@@ -205,6 +222,8 @@ def test_clang_golden(tree: Path) -> None:
         ("path-arguments", ("-fsanitize-ignorelist=ign.txt",)),
         ("command-line", tuple(args)),
         ("input:<TMP>/ign.txt", "b3355106cc80c99cc6a48791582f01349518c703df9e8ce63239fe453dc954f4"),
+        # Sanitizer data and the recorded command line name paths: every one keyed as it is.
+        ("working-directory", "<TMP>"),
     ] + LOCALE
     assert direct == _direct_head(("-Iinc", "-DX")) + shared
     assert deps == [("preprocessed", "<digest>")] + shared

@@ -14,7 +14,7 @@ import pytest
 from pycache_core.api import Invocation
 from pycache_core.context import CallContext
 from pycache_core.digests import FileDigests
-from pycache_core.paths import Relocator
+from pycache_core.paths import BaseDirectories
 from pycache_msvc import arguments, hooks
 
 
@@ -73,7 +73,7 @@ def make_invocation(
 def make_context(tmp_path: Path, *, basedirs: Sequence[str] = (), cwd: Path | None = None) -> CallContext:
     scratch = tmp_path / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
-    return CallContext(digests=FileDigests(), relocator=Relocator(list(basedirs)), scratch_dir=scratch, default_cwd=cwd or tmp_path)
+    return CallContext(digests=FileDigests(), bases=BaseDirectories((str(i), d) for i, d in enumerate(basedirs, start=1)), scratch_dir=scratch, default_cwd=cwd or tmp_path)
 
 
 def probe(invocation: Invocation, context: CallContext):

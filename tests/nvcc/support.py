@@ -14,7 +14,7 @@ import pytest
 from pycache_core.api import Invocation
 from pycache_core.context import CallContext
 from pycache_core.digests import FileDigests
-from pycache_core.paths import Relocator
+from pycache_core.paths import NO_BASE_DIRECTORIES
 from pycache_nvcc import hooks
 
 CUDA_BIN = Path("/usr/local/cuda/bin")
@@ -90,7 +90,7 @@ def make_invocation(
 def make_context(tmp_path: Path, *, cwd: Path | None = None) -> CallContext:
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
-    return CallContext(digests=FileDigests(), relocator=Relocator([]), scratch_dir=scratch, default_cwd=cwd or tmp_path)
+    return CallContext(digests=FileDigests(), bases=NO_BASE_DIRECTORIES, scratch_dir=scratch, default_cwd=cwd or tmp_path)
 
 
 def parse(invocation: Invocation):

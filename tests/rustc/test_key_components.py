@@ -19,8 +19,8 @@ from pycache_core.api import CompileResult, Dependencies, Invocation, KeyCompone
 from pycache_core.context import CallContext
 from pycache_core.digests import FileDigests
 from pycache_core.keys import digest_bytes
-from pycache_core.paths import Relocator
-from pycache_rustc import depinfo, hooks, linking
+from pycache_core.paths import BaseDirectories
+from pycache_rustc import depinfo, hooks, linking, paths
 
 pytestmark = pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc is not installed")
 
@@ -54,7 +54,7 @@ def crate(tmp_path: Path) -> Path:
 class Call:
     """One rustc call driven through the plugin's hooks, as the core would."""
 
-    def __init__(self, ws: Path, arguments: list[str], env: dict[str, str] | None = None, basedirs=None):
+    def __init__(self, ws: Path, arguments: list[str], env: dict[str, str] | None = None, basedirs=()):
         self.ws = ws
         self.env = {
             "PATH": os.environ["PATH"],
@@ -75,9 +75,13 @@ class Call:
         )
         scratch = ws.parent / f"scratch-{len(list(ws.parent.glob('scratch-*')))}"
         scratch.mkdir()
+        self.parsed = hooks.pycache_parse_arguments(invocation=self.invocation, family=self.family)
+        # As the core does: PYCACHE_BASEDIRS (``basedirs``), then the family's own.
+        user = {"PYCACHE_BASEDIRS": os.pathsep.join(basedirs)}
+        family_dirs = self.parsed.base_dirs if isinstance(self.parsed, ParsedInvocation) else {}
         self.context = CallContext(
             digests=FileDigests(),
-            relocator=Relocator([str(ws)] if basedirs is None else basedirs),
+            bases=BaseDirectories.for_call(user, ws, family_dirs),
             scratch_dir=scratch,
             default_cwd=ws,
             default_env=self.env,
@@ -85,7 +89,6 @@ class Call:
         self.context.identity = hooks.pycache_probe_compiler(
             family=self.family, compiler=self.invocation.compiler, env=self.env, context=self.context
         )
-        self.parsed = hooks.pycache_parse_arguments(invocation=self.invocation, family=self.family)
 
     def direct(self):
         return hooks.pycache_direct_components(invocation=self.invocation, parsed=self.parsed, context=self.context)
@@ -130,9 +133,12 @@ def test_lib_components(crate):
     )
     lib = crate / "src" / "lib.rs"
     direct = [
-        KeyComponent("path-arguments", ("input=src/lib.rs", "--out-dir=<BASEDIR>/target/deps", "-Ldependency=<BASEDIR>/target/deps")),
+        KeyComponent(
+            "path-arguments", ("input=src/lib.rs", "--out-dir=<BASEDIR:cwd>/target/deps", "-Ldependency=<BASEDIR:cwd>/target/deps")
+        ),
+        KeyComponent("cwd", "<BASEDIR:cwd>"),
         KeyComponent("source", blake3_of(lib)),
-        KeyComponent("env:CARGO_MANIFEST_DIR", "<BASEDIR>"),
+        KeyComponent("env:CARGO_MANIFEST_DIR", "<BASEDIR:cwd>"),
         KeyComponent("env:CARGO_PKG_NAME", "golden"),
     ]
     assert list(call.direct()) == direct
@@ -162,32 +168,49 @@ def test_env_dep_value_and_toolchain_independent_of_jobserver(crate):
     assert not any("MAKEFLAGS" in name for name in components)
 
 
-def test_debuginfo_keeps_absolute_paths_and_the_working_directory(crate):
+def test_debuginfo_keys_the_working_directory_as_embedded(crate):
+    """Debug info names the working directory: keyed as it is; the other
+    paths stay portable (the outputs do not embed them)."""
     call = Call(crate, lib_arguments(crate, "-C", "debuginfo=2"))
     direct = list(call.direct())
     assert direct[:3] == [
-        KeyComponent("path-arguments", ("input=src/lib.rs", f"--out-dir={crate}/target/deps", f"-Ldependency={crate}/target/deps")),
+        KeyComponent(
+            "path-arguments", ("input=src/lib.rs", "--out-dir=<BASEDIR:cwd>/target/deps", "-Ldependency=<BASEDIR:cwd>/target/deps")
+        ),
         KeyComponent("cwd", str(crate)),
         KeyComponent("source", blake3_of(crate / "src" / "lib.rs")),
     ]
-    assert KeyComponent("env:CARGO_MANIFEST_DIR", str(crate)) in direct
 
 
-def test_debuginfo_with_remap_is_portable(crate):
-    call = Call(crate, lib_arguments(crate, "-C", "debuginfo=2", "--remap-path-prefix", f"{crate}=/src"))
-    direct = list(call.direct())
-    assert direct[0] == KeyComponent(
-        "path-arguments",
-        ("input=src/lib.rs", "--out-dir=<BASEDIR>/target/deps", "-Ldependency=<BASEDIR>/target/deps", "--remap-path-prefix=<BASEDIR>=/src"),
-    )
-    assert not any(c.name == "cwd" for c in direct)
+@pytest.mark.parametrize(
+    ("remap", "cwd"),
+    [
+        ("{crate}=/src", "/src"),  # covers the checkout: the same in any checkout
+        ("{crate}/=/src", "/src"),
+        ("{parent}=/x", "/x/ws"),  # covers a parent: the checkout's name stays in (issue 13 B3)
+        ("{crate}/sr=/nope", "{crate}"),  # whole components only
+    ],
+)
+def test_debuginfo_keys_the_remapped_working_directory(crate, remap, cwd):
+    spelled = remap.format(crate=crate, parent=crate.parent)
+    call = Call(crate, lib_arguments(crate, "-C", "debuginfo=2", "--remap-path-prefix", spelled))
+    direct = {c.name: c.value for c in call.direct()}
+    assert direct["cwd"] == cwd.format(crate=crate)
+    assert direct["path-arguments"][-1] == "--remap-path-prefix=" + spelled.replace(str(crate), "<BASEDIR:cwd>", 1)
 
 
-def test_only_the_base_holding_the_working_directory_is_portable(crate, tmp_path):
-    """A registry crate: cargo runs rustc in the package's directory, outside
-    the workspace's base directory. The core rewrites stored texts (the .d
-    file, diagnostics) only for the base holding the working directory, so the
-    workspace's out-dir stays absolute in the key."""
+def test_remap_takes_the_last_matching_option():
+    assert paths.remap("/a/b/c.rs", [("/a", "/A"), ("/a/b", "/B")]) == "/B/c.rs"
+    assert paths.remap("/a/b/c.rs", [("/a/b", "/B"), ("/a", "/A")]) == "/A/b/c.rs"
+    assert paths.remap("/a/bc/d.rs", [("/a/b", "/B")]) == "/a/bc/d.rs"
+    assert paths.remap("/a/b", [("/a/b", "/B")]) == "/B"
+
+
+def test_every_base_directory_is_portable_by_name(crate, tmp_path):
+    """A registry crate: cargo runs rustc in the package's directory, given by
+    absolute path. Each base directory keeps its own placeholder; the root's
+    absolute path is also keyed as the code embeds it (panic locations,
+    file!()), so another checkout of the package does not share it."""
     package = tmp_path / "registry" / "dep-1.0.0"
     (package / "src").mkdir(parents=True)
     (package / "src" / "lib.rs").write_text("pub fn dep() {}\n")
@@ -195,19 +218,19 @@ def test_only_the_base_holding_the_working_directory_is_portable(crate, tmp_path
         "--crate-name", "dep", f"{package}/src/lib.rs", "--crate-type", "lib", "--emit=dep-info,metadata,link",
         "-C", "extra-filename=-1", "--out-dir", f"{crate}/target/deps", "-L", f"dependency={crate}/target/deps",
     ]
-    call = Call(package, arguments, basedirs=[str(crate)])
-    direct = list(call.direct())
-    assert direct[0] == KeyComponent(
-        "path-arguments",
-        (f"input={package}/src/lib.rs", f"--out-dir={crate}/target/deps", f"-Ldependency={crate}/target/deps"),
+    direct = {c.name: c.value for c in Call(package, arguments, basedirs=[str(crate)]).direct()}
+    assert direct["path-arguments"] == (
+        "input=<BASEDIR:cwd>/src/lib.rs", "--out-dir=<BASEDIR:1>/target/deps", "-Ldependency=<BASEDIR:1>/target/deps"
     )
-    with_package_base = Call(package, arguments, basedirs=[str(crate), str(package)])
-    assert list(with_package_base.direct())[0].value[:2] == ("input=<BASEDIR>/src/lib.rs", f"--out-dir={crate}/target/deps")
+    assert direct["embedded-paths:root"] == (f"{package}/src/lib.rs",)
+    remapped = Call(package, [*arguments, "--remap-path-prefix", f"{package}=/dep"], basedirs=[str(crate)])
+    assert {c.name: c.value for c in remapped.direct()}["embedded-paths:root"] == ("/dep/src/lib.rs",)
 
 
-def test_without_basedirs_paths_are_absolute(crate):
-    call = Call(crate, lib_arguments(crate), basedirs=[])
-    assert list(call.direct())[0].value[1] == f"--out-dir={crate}/target/deps"
+def test_paths_outside_every_base_directory_are_as_they_are(crate, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    call = Call(crate, [*lib_arguments(crate), "-L", f"native={elsewhere}"])
+    assert list(call.direct())[0].value[-1] == f"-Lnative={elsewhere}"
 
 
 def test_extern_and_static_native_library(crate, tmp_path):
@@ -237,8 +260,8 @@ def test_extern_and_static_native_library(crate, tmp_path):
     assert any(line.startswith("file crt1.o ") for line in linker) or any(line.startswith("file Scrt1.o ") for line in linker)
     # The transitive crates of a link are named by the dep-info run.
     names = [c.name for c in call.discover().components]
-    assert "file:<BASEDIR>/target/deps/libgolden-0123.rlib" in names
-    assert names.index("file:src/main.rs") < names.index("file:<BASEDIR>/target/deps/libgolden-0123.rlib")
+    assert "file:<BASEDIR:cwd>/target/deps/libgolden-0123.rlib" in names
+    assert names.index("file:src/main.rs") < names.index("file:<BASEDIR:cwd>/target/deps/libgolden-0123.rlib")
 
 
 def test_missing_static_library_is_not_cacheable(crate):
@@ -270,7 +293,7 @@ def test_link_arg_files_are_hashed(crate):
         "-C", "link-arg=-Wl,--version-script=extra.ld", "-C", "link-arg=-Wl,-rpath,/opt/x",
     ]
     direct = {c.name: c.value for c in Call(crate, arguments).direct()}
-    assert direct["link-file:<BASEDIR>/extra.ld"] == blake3_of(script)
+    assert direct["link-file:<BASEDIR:cwd>/extra.ld"] == blake3_of(script)
     assert direct["path-arguments"][-2:] == ("-Clink-arg=-Wl,--version-script=extra.ld", "-Clink-arg=-Wl,-rpath,/opt/x")
 
 
@@ -290,12 +313,17 @@ def test_secret_variables_never_enter_the_key_as_text(crate):
 def test_collect_outputs_after_a_real_compile(crate):
     call = Call(crate, lib_arguments(crate))
     outputs = call.collect(call.compile())
-    roles = {a.role: (a.path, a.relocatable) for a in outputs.artifacts}
+    roles = {a.role: a.path for a in outputs.artifacts}
     assert roles == {
-        "rlib": (crate / "target/deps/libgolden-0123.rlib", False),
-        "rmeta": (crate / "target/deps/libgolden-0123.rmeta", False),
-        "dep-info": (crate / "target/deps/golden-0123.d", True),
+        "rlib": crate / "target/deps/libgolden-0123.rlib",
+        "rmeta": crate / "target/deps/libgolden-0123.rmeta",
+        "dep-info": crate / "target/deps/golden-0123.d",
     }
+    # The .d file is relocated by the core; crate metadata records paths harmlessly.
+    slots = call.parsed.outputs
+    assert slots["dep-info"].text is paths.DEPINFO
+    assert slots["rlib"].names_paths_harmlessly and slots["rmeta"].names_paths_harmlessly
+    assert not slots["dep-info"].names_paths_harmlessly
     assert outputs.dependencies.env_names == ("PYCACHE_GOLDEN",)
     assert crate / "src" / "data.txt" in outputs.dependencies.files
 

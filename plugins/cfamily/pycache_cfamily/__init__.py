@@ -15,7 +15,10 @@ point. The families' plugins build on its modules:
 - `pycache_cfamily.includes`: the include search list, headers that would
   shadow those read, ``__has_include`` lookups;
 - `pycache_cfamily.environment`: the variables a compile reads, the locale
-  for parsed helper output, the working directory as recorded.
+  for parsed helper output, the working directory as recorded;
+- `pycache_cfamily.texts`: where a compile names paths in text (make
+  dependency file layouts, diagnostics' locations, line markers), for the
+  core's base-directory relocation.
 
 Everything here runs in the server (plugins); the per-compile client never
 imports it. Nothing is imported by this package itself: import the module

@@ -64,10 +64,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from types import MappingProxyType
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 __all__ = [
     "ArgForm",
@@ -470,30 +470,26 @@ def exhaustive_handlers(table: OptionTable, handlers: Mapping[OptionKind, H]) ->
     return MappingProxyType(dict(handlers))
 
 
-class _Portable(Protocol):
-    def portable_path(self, path: str) -> str: ...
-    def portable_text(self, text: str) -> str: ...
-
-
 _VALUE_SEPARATORS = re.compile(r"([=,])")
 
 
-def portable_argument(argument: str, table: OptionTable, context: _Portable) -> str:
-    """An option with every path in it made portable (base directories
-    replaced by `PluginContext.portable_path`): ``-I/base/inc``,
-    ``-fdebug-prefix-map=/base=.``, ``-Wl,-rpath,/base/lib`` and a path that
-    is a base directory itself (which ``portable_text`` alone, matching
-    ``base/``, would leave). ``table`` tells where a joined value starts."""
+def portable_argument(argument: str, table: OptionTable, portable_path: Callable[[str], str]) -> str:
+    """An option with every path in it made portable by ``portable_path``
+    (`PluginContext.portable_path`): ``-I/base/inc``,
+    ``-fdebug-prefix-map=/base=.``, ``-Wl,-rpath,/base/lib``, a path that is
+    a base directory itself. Each piece between ``=`` and ``,`` is one whole
+    path or none: a base directory inside other text stays as it is.
+    ``table`` tells where a joined value starts."""
     pieces = _VALUE_SEPARATORS.split(argument)
     for i, piece in enumerate(pieces):
         if not piece or piece in "=,":
             continue
-        portable = context.portable_path(piece)
+        portable = portable_path(piece)
         if portable == piece and piece[:1] in table.prefixes:
             spec = table.lookup(piece)
             if spec is not None and piece != spec.spelling:
                 head = spec.spelling
-                portable = head + context.portable_path(piece[len(head) :])
-        pieces[i] = context.portable_text(portable)
+                portable = head + portable_path(piece[len(head) :])
+        pieces[i] = portable
     return "".join(pieces)
 

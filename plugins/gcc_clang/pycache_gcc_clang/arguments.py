@@ -20,7 +20,10 @@ How each argument enters the cache key (see dependencies.py for the rest):
   output, so ``-I inc`` and ``-Iinc`` share results. Direct mode keys them;
 - dependency-file options that shape the file's content (``-MD``/``-MMD``,
   ``-MT``, ``-MQ``, ``-MP``, ``-MG``) are key arguments; where files go
-  (``-o``, ``-MF``) is not.
+  (``-o``, ``-MF``) is not: the dependency file is a `MakeDepfile` whose
+  default target (the object) the core rewrites for the current call on a
+  hit, and whose paths it relocates (`PYCACHE_BASEDIRS`), as it does for
+  the diagnostics (`GNU_DIAGNOSTICS`).
 
 Anything the table does not know is refused ("unknown-option"): a guess
 that an option cannot change the result is how caches serve wrong objects.
@@ -39,7 +42,18 @@ from pycache_cfamily.languages import is_cxx_driver, source_language
 from pycache_cfamily.naming import default_dependency_path, default_object_path, replace_suffix
 from pycache_cfamily.options import ParsedArg, exhaustive_handlers
 from pycache_cfamily.responsefiles import ResponseFileError, expand_response_files
-from pycache_core.api import Invocation, NotCacheable, NotCompilation, OutputSlot, ParsedInvocation, ParseOutcome
+from pycache_cfamily.texts import GNU_DIAGNOSTICS, GNU_MKDEPS, LLVM_DEPFILE
+from pycache_core.api import (
+    Invocation,
+    MakeDepfile,
+    NotCacheable,
+    NotCompilation,
+    OutputSlot,
+    ParsedInvocation,
+    ParseOutcome,
+)
+
+from .embedding import PrefixMap, prefix_maps
 
 K = GnuKind
 
@@ -61,6 +75,7 @@ class DepFile:
 
     path: str  # as the compiler will write it, relative to the cwd or absolute
     explicit_target: bool  # -MT/-MQ given: the object path is not in the file
+    rewritten_target: bool  # the default target (-MD): rewritten for each call on a hit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,8 +102,8 @@ class GccCall:
     depfile: DepFile | None
     debug: bool
     split_dwarf: bool
-    #: prefixes of -fdebug-prefix-map / -ffile-prefix-map
-    debug_prefix_maps: tuple[str, ...]
+    #: -fdebug-prefix-map, -ffile-prefix-map and -fmacro-prefix-map, in order
+    prefix_maps: tuple[PrefixMap, ...]
     compilation_dir_set: bool
     test_coverage: bool
     profile_arcs: bool
@@ -127,7 +142,6 @@ class _Walk:
     no_direct: str = ""
     debug: bool = False
     split_dwarf: bool = False
-    prefix_maps: list[str] = field(default_factory=list)
     compilation_dir: bool = False
     test_coverage: bool = False
     profile_arcs: bool = False
@@ -359,11 +373,6 @@ def _on_diagnostics_colour(walk: _Walk, arg: ParsedArg) -> Refusal:
     return None  # represented once, by the effective mode, after the walk
 
 
-def _debug_prefix_map(walk: _Walk, arg: ParsedArg) -> Refusal:
-    walk.prefix_maps.append((arg.value or "").partition("=")[0])
-    return None
-
-
 def _profile_use(walk: _Walk, arg: ParsedArg) -> Refusal:
     walk.profile_uses.append(arg.joined())
     return None
@@ -418,7 +427,7 @@ _HANDLERS = exhaustive_handlers(
         K.FRONTEND_FORWARD: _keyed_after(_frontend_forward),
         K.ASSEMBLER_FORWARD: _keyed_after(_assembler_forward),
         K.DIAGNOSTICS_COLOUR: _on_diagnostics_colour,
-        K.DEBUG_PREFIX_MAP: _keyed_after(_debug_prefix_map),
+        K.DEBUG_PREFIX_MAP: _keyed,  # applied from path_arguments (embedding.prefix_maps)
         K.COMPILATION_DIR: _keyed_after(_sets(compilation_dir=True)),
         K.COVERAGE: _keyed_after(_sets(test_coverage=True, profile_arcs=True)),
         K.TEST_COVERAGE: _keyed_after(_sets(test_coverage=True)),
@@ -514,11 +523,12 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
     depfile: DepFile | None = None
     if walk.dep_kind is not None:
         path = walk.dep_file if walk.dep_file is not None else default_dependency_path(output, source)
-        depfile = DepFile(path=path, explicit_target=bool(walk.dep_targets))
+        explicit = bool(walk.dep_targets)
+        depfile = DepFile(path=path, explicit_target=explicit, rewritten_target=not explicit)
     elif walk.wp_depfile is not None:
         # gcc names the target after the source here, clang after -o: the
         # object path is keyed either way.
-        depfile = DepFile(path=walk.wp_depfile[1], explicit_target=False)
+        depfile = DepFile(path=walk.wp_depfile[1], explicit_target=False, rewritten_target=False)
     # An output that is no regular file (/dev/null, a directory) or names the
     # source: the core refuses it for every family (pycache_core.pipeline.files).
 
@@ -527,7 +537,9 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
     # object's path; dependency files and coverage notes are written through.
     outputs: dict[str, OutputSlot] = {"object": OutputSlot(path=Path(object_path), through_links=False)}
     if depfile is not None:
-        outputs["depfile"] = OutputSlot(path=Path(depfile.path))
+        named = {"object": object_path} if depfile.rewritten_target else {}
+        text = MakeDepfile(layouts=(GNU_MKDEPS, LLVM_DEPFILE), outputs=named)
+        outputs["depfile"] = OutputSlot(path=Path(depfile.path), text=text)
     if walk.split_dwarf:
         # gcc writes a .dwo for -gsplit-dwarf alone, clang only with -g too:
         # the outputs hook decides by the toolchain when -g is absent.
@@ -561,7 +573,7 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         depfile=depfile,
         debug=walk.debug,
         split_dwarf=walk.split_dwarf,
-        debug_prefix_maps=tuple(walk.prefix_maps),
+        prefix_maps=prefix_maps(walk.path_args),
         compilation_dir_set=walk.compilation_dir,
         test_coverage=test_coverage,
         profile_arcs=walk.profile_arcs,
@@ -578,6 +590,7 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         ignored_arguments=tuple(walk.ignored),
         run_arguments=run_arguments,
         colour_diagnostics=colour_diagnostics,
+        diagnostics=GNU_DIAGNOSTICS,
         private=call,
     )
 

@@ -5,10 +5,11 @@ Two ways to name a call:
 - **preprocessor mode** (`discover`): run ``<compiler> -E`` with every
   argument that can define a macro or find a header, and key the output.
   Line markers stay in: they name the headers as the compiler will print
-  them in diagnostics, dependency files and debug info. gcc's
-  working-directory marker (``# 1 "/cwd//"`` under ``-g``) is dropped; the
-  working directory is its own component, present exactly when the result
-  embeds it.
+  them in diagnostics, dependency files and debug info (their paths made
+  portable only where nothing but those restored texts names them, see
+  `embedding`). gcc's working-directory marker (``# 1 "/cwd//"`` under
+  ``-g``) is dropped; the working directory is keyed on its own, exactly
+  when the result embeds it.
 - **direct mode** (`direct_components`): the source's digest and every
   preprocessor argument *as written*; the core records the headers
   `discover` found (from the line markers) in a manifest and hits while they
@@ -35,14 +36,47 @@ from pycache_cfamily.preprocessed import (
     strip_working_directory_marker,
     uses_time_macros,
 )
+from pycache_cfamily.texts import marker_paths, portable_markers
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
+from pycache_core.paths import as_is
 
 from .arguments import COMPILER_ENV, OPTIONS, GccCall
+from .embedding import (
+    DEBUG_MAPS,
+    MACRO_MAPS,
+    PathMode,
+    apply_maps,
+    calls_source_location,
+    embedded_paths,
+    instrumented,
+    keyer,
+)
 
 
 def portable_argument(argument: str, context: PluginContext) -> str:
     """An option of this family with every path in it made portable."""
-    return _portable_argument(argument, OPTIONS, context)
+    return _portable_argument(argument, OPTIONS, context.portable_path)
+
+
+def path_mode(call: GccCall) -> PathMode:
+    """Which paths of this call the object embeds (see `embedding`)."""
+    if call.test_coverage or call.profile_arcs or call.cwd_sensitive or call.record_command_line:
+        return PathMode.AS_IS
+    if instrumented(call.all_arguments) is not None:
+        return PathMode.AS_IS
+    return PathMode.DEBUG if call.debug else PathMode.PORTABLE
+
+
+def _keyed_arguments(arguments: tuple[str, ...], mode: PathMode, context: PluginContext) -> tuple[str, ...]:
+    """Path-bearing options as the key holds them: portable unless the
+    object embeds them. Under debug info the prefix maps are keyed by what
+    they do -- the mapped working directory and files -- not as written, so
+    ``-fdebug-prefix-map=$PWD=.`` in two checkouts gives one key."""
+    if mode is PathMode.PORTABLE:
+        return tuple(portable_argument(a, context) for a in arguments)
+    if mode is PathMode.DEBUG:
+        return tuple(a for a in arguments if not a.startswith(DEBUG_MAPS + MACRO_MAPS))
+    return arguments
 
 
 def _private(parsed: ParsedInvocation) -> GccCall:
@@ -94,21 +128,20 @@ def shared_components(
     and the variables the compiler reads."""
     call = _private(parsed)
     kind = _kind(context)
+    mode = path_mode(call)
+    key_path = keyer(mode, context)
     components: list[KeyComponent] = []
-    if call.path_arguments:
-        components.append(
-            KeyComponent("path-arguments", tuple(portable_argument(a, context) for a in call.path_arguments))
-        )
+    keyed_arguments = _keyed_arguments(call.path_arguments, mode, context)
+    if keyed_arguments:
+        components.append(KeyComponent("path-arguments", keyed_arguments))
     if call.record_command_line and kind != "gcc":
         # clang records the whole command line (-I, -D, -o included); gcc
         # records only code generation switches, which the key has anyway.
-        components.append(
-            KeyComponent("command-line", tuple(portable_argument(a, context) for a in call.all_arguments))
-        )
+        components.append(KeyComponent("command-line", tuple(call.all_arguments)))
     for name in call.input_files:
         path = invocation.resolve(name)
         try:
-            components.append(KeyComponent(f"input:{context.portable_path(path)}", context.hash_file(path)))
+            components.append(KeyComponent(f"input:{key_path(path)}", context.hash_file(path)))
         except OSError as exc:
             return NotCacheable(R.MISSING_INPUT, f"cannot read {path}: {exc.strerror or exc}")
     profiles = _profile_files(call, invocation, kind)
@@ -119,43 +152,39 @@ def shared_components(
             value = context.hash_file(path)
         except OSError:
             value = "absent"  # gcc compiles without (and warns); the result depends on the absence
-        components.append(KeyComponent(f"profile:{context.portable_path(path)}", value))
+        components.append(KeyComponent(f"profile:{key_path(path)}", value))
     for name in call.pch_files:
         path = invocation.resolve(name)
         try:
-            components.append(KeyComponent(f"pch:{context.portable_path(path)}", context.hash_file(path)))
+            components.append(KeyComponent(f"pch:{key_path(path)}", context.hash_file(path)))
         except OSError as exc:
             return NotCacheable(R.MISSING_INPUT, f"cannot read precompiled header {path}: {exc.strerror or exc}")
     for name in call.include_files:
         for suffix in (".gch", ".pch"):
             path = invocation.resolve(name + suffix)
             if path.is_file():
-                components.append(KeyComponent(f"pch:{context.portable_path(path)}", context.hash_file(path)))
-    if needs_working_directory(call, invocation):
-        # The real directory, not a portable one: the object embeds it.
+                components.append(KeyComponent(f"pch:{key_path(path)}", context.hash_file(path)))
+    if mode is PathMode.AS_IS:
+        # The real directory: .gcno files, the .gcda path, coverage maps name it.
         components.append(KeyComponent("working-directory", effective_cwd(invocation)))
+    elif mode is PathMode.DEBUG and not call.compilation_dir_set:
+        # DW_AT_comp_dir, after the prefix maps.
+        components.append(KeyComponent("working-directory", apply_maps(effective_cwd(invocation), call.prefix_maps, DEBUG_MAPS, kind)))
     if needs_object_path(call):
-        components.append(KeyComponent("object-path", context.portable_path(call.object_path)))
+        components.append(KeyComponent("object-path", key_path(call.object_path)))
     components.extend(env_components(invocation.env))
     return components
 
 
-def needs_working_directory(call: GccCall, invocation: Invocation) -> bool:
-    if call.test_coverage or call.profile_arcs or call.cwd_sensitive:
-        return True  # .gcno files and the .gcda path in the object are absolute
-    if not call.debug or call.compilation_dir_set:
-        return False
-    cwd = effective_cwd(invocation)
-    # gcc and clang compare prefix maps as plain string prefixes.
-    return not any(old and cwd.startswith(old) for old in call.debug_prefix_maps)
-
-
 def needs_object_path(call: GccCall) -> bool:
-    """The object's own path is in the result when the dependency file names
-    it as its target, when the object names its .dwo, or when it embeds the
-    path of its .gcda."""
-    depfile_target = call.depfile is not None and not call.depfile.explicit_target
-    return depfile_target or call.split_dwarf or call.test_coverage or call.profile_arcs
+    """The object's own path is in the result when the object names its
+    .dwo or embeds the path of its .gcda, and when a dependency file names
+    it as its target in a way the core does not rewrite (-Wp,-MD: gcc names
+    the target after the source, clang after -o). A -MD dependency file's
+    target is rewritten for the current call on a hit instead
+    (`MakeDepfile.outputs`)."""
+    unrewritten_target = call.depfile is not None and not call.depfile.explicit_target and not call.depfile.rewritten_target
+    return unrewritten_target or call.split_dwarf or call.test_coverage or call.profile_arcs
 
 
 # --- direct mode ------------------------------------------------------------------
@@ -179,12 +208,18 @@ def direct_components(
     shared = shared_components(invocation, parsed, context)
     if isinstance(shared, NotCacheable):
         return shared
+    # The markers the preprocessor would write follow from these; where the
+    # object embeds them, so must the manifest's name.
+    key_path = context.portable_path if path_mode(call) is PathMode.PORTABLE else as_is
     return (
         KeyComponent("source", source_digest),
-        KeyComponent("source-path", context.portable_path(call.source)),
+        KeyComponent("source-path", key_path(call.source)),
         # Relative -I paths and the source's own directory are found from here.
-        KeyComponent("cwd", context.portable_path(invocation.cwd)),
-        KeyComponent("preprocessor-arguments", tuple(portable_argument(a, context) for a in call.preprocessor_arguments)),
+        KeyComponent("cwd", key_path(invocation.cwd)),
+        KeyComponent(
+            "preprocessor-arguments",
+            tuple(portable_argument(a, context) if key_path is not as_is else a for a in call.preprocessor_arguments),
+        ),
         *shared,
     )
 
@@ -215,11 +250,32 @@ def discover(
         return NotCacheable(R.ASSEMBLER_INCLUDE, "the source makes the assembler read files (.incbin/.include)")
 
     output = strip_working_directory_marker(output)
-    text = context.portable_text(output.decode("utf-8", "surrogateescape"))
-    components = [KeyComponent("preprocessed", context.hash_bytes(text.encode("utf-8", "surrogateescape")))]
-    components.extend(shared)
-
+    mode = path_mode(call)
     markers = parse_markers(output)
+    # Markers reach the dependency file and the diagnostics, which a hit
+    # relocates; whatever the object embeds is keyed beside them as it is.
+    names_base = context.names_base_directory(output) is not None  # a quick scan: most calls have none
+    text = portable_markers(output, context.portable_path) if names_base and mode is not PathMode.AS_IS else output
+    components = [KeyComponent("preprocessed", context.hash_bytes(text))]
+    components.extend(shared)
+    # A base directory left in the text (__FILE__ of an absolute path, a
+    # -D value) is keyed as it is; the portable direct-mode arguments could
+    # not tell checkouts apart, so no other checkout may reuse this.
+    relocatable = mode is not PathMode.AS_IS and not (names_base and context.names_base_directory(text) is not None)
+    if "-MG" in parsed.key_arguments:
+        # A missing header is listed as the source spells it, which no
+        # line marker (so no key) shows.
+        relocatable = False
+    kind = _kind(context)
+    named = marker_paths(output)
+    if mode is PathMode.DEBUG:
+        components.append(embedded_paths("debug", named, call.prefix_maps, DEBUG_MAPS, kind))
+    if mode is not PathMode.AS_IS and calls_source_location(output):
+        # __builtin_FILE() is the marker's path (after -fmacro-prefix-map);
+        # a manifest named by portable arguments cannot tell checkouts apart.
+        components.append(embedded_paths("macro", named, call.prefix_maps, MACRO_MAPS, kind))
+        relocatable = False
+
     headers = list(dict.fromkeys(Path(resolve(invocation.cwd, m.path)) for m in markers))
     manifest_ok = True
     reasons: list[str] = []
@@ -271,4 +327,5 @@ def discover(
         absent=tuple(absent),
         env_names=COMPILER_ENV,
         manifest_ok=manifest_ok,
+        relocatable=relocatable,
     )

@@ -5,11 +5,6 @@ from __future__ import annotations
 from pycache_cfamily import reasons as R
 from pycache_core.api import Artifact, Invocation, NotCacheable, Outputs, ParsedInvocation, PluginContext
 
-#: Roles whose files name paths (the dependency file lists headers), stored
-#: with base directories made portable.
-RELOCATABLE_ROLES = frozenset({"depfile"})
-
-
 def collect(invocation: Invocation, parsed: ParsedInvocation, context: PluginContext) -> Outputs | NotCacheable:
     kind = context.identity.details.get("kind", "") if context.identity is not None else ""
     artifacts: list[Artifact] = []
@@ -26,5 +21,5 @@ def collect(invocation: Invocation, parsed: ParsedInvocation, context: PluginCon
             if required:
                 return NotCacheable(R.MISSING_OUTPUT, f"the compiler did not write the {role} file {path}")
             continue
-        artifacts.append(Artifact(role=role, path=slot.path, relocatable=role in RELOCATABLE_ROLES))
+        artifacts.append(Artifact(role=role, path=slot.path))
     return Outputs(artifacts=tuple(artifacts))

@@ -40,7 +40,8 @@ from pycache_cfamily import reasons as R
 from pycache_cfamily.gnu_options import CODEGEN_ONLY_XCLANG, GNU_OPTIONS, GnuKind, debug_option_enables
 from pycache_cfamily.options import ParsedArg, exhaustive_handlers
 from pycache_cfamily.responsefiles import ResponseFileError, expand_response_files, split_windows
-from pycache_core.api import Invocation, NotCacheable, NotCompilation, OutputSlot, ParsedInvocation, ParseOutcome
+from pycache_cfamily.texts import LLVM_DEPFILE
+from pycache_core.api import Invocation, MakeDepfile, NotCacheable, NotCompilation, OutputSlot, ParsedInvocation, ParseOutcome
 
 from . import paths
 from . import reasons as MR
@@ -632,7 +633,9 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
                 R.UNSUPPORTED_OPTION, f"{walk.dep_kind} without -MF: clang versions put the file in different places"
             )
         depfile = DepFile(path=walk.dep_file, explicit_target=bool(walk.dep_targets))
-        outputs["depfile"] = OutputSlot(path=Path(depfile.path))
+        # clang-cl writes it as clang does; the core relocates its paths (its
+        # default target, the object, stays keyed: see dependencies.py).
+        outputs["depfile"] = OutputSlot(path=Path(depfile.path), text=MakeDepfile(layouts=(LLVM_DEPFILE,)))
     elif walk.dep_file is not None or walk.dep_targets:
         return NotCacheable(R.UNSUPPORTED_OPTION, "-MF/-MT/-MQ without -MD or -MMD")
 

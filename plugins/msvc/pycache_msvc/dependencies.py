@@ -43,6 +43,7 @@ from pycache_cfamily.includes import (
 )
 from pycache_cfamily.options import portable_argument as _portable_argument
 from pycache_cfamily.preprocessed import Marker, uses_time_macros
+from pycache_cfamily.texts import portable_markers
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
 
 from . import reasons as MR
@@ -77,7 +78,7 @@ def _private(parsed: ParsedInvocation) -> ClCall:
 
 def portable_argument(argument: str, call: ClCall, context: PluginContext) -> str:
     """An option of this family with every path in it made portable."""
-    return _portable_argument(argument, table_for(call.style), context)
+    return _portable_argument(argument, table_for(call.style), context.portable_path)
 
 
 def refusal(call: ClCall, context: PluginContext) -> NotCacheable | None:
@@ -306,8 +307,14 @@ def discover(invocation: Invocation, parsed: ParsedInvocation, context: PluginCo
         tail = " / ".join(done.stderr.decode("utf-8", "replace").splitlines()[-3:])
         return NotCacheable(R.PREPROCESSOR_ERROR, f"{argv[0]} /E exited {done.returncode}: {tail}")
     output = done.stdout
-    text = context.portable_text(output.decode("utf-8", "surrogateescape"))
-    components = [KeyComponent("preprocessed", context.hash_bytes(text.encode("utf-8", "surrogateescape")))]
+    # The line markers' paths reach only the diagnostics and the dependency
+    # file, which a hit relocates -- unless the object records them (debug
+    # information, a recorded command line): then they stay as they are, as
+    # does any base directory in the rest of the text (__FILE__).
+    embeds = records_command_line(call) or call.cwd_sensitive
+    text = output if embeds else portable_markers(output, context.portable_path)
+    relocatable = not embeds and context.names_base_directory(text) is None
+    components = [KeyComponent("preprocessed", context.hash_bytes(text))]
     components.extend(shared)
 
     prefix = toolchain.show_includes_prefix(invocation, context)
@@ -321,7 +328,13 @@ def discover(invocation: Invocation, parsed: ParsedInvocation, context: PluginCo
         reasons.append(f"the preprocessor read headers but printed no note starting {prefix!r}")
     if reasons:
         context.log.debug("no manifest: %s", "; ".join(reasons[:3]))
-    return Dependencies(components=tuple(components), files=tuple(files), absent=tuple(absent), manifest_ok=not reasons)
+    return Dependencies(
+        components=tuple(components),
+        files=tuple(files),
+        absent=tuple(absent),
+        manifest_ok=not reasons,
+        relocatable=relocatable,
+    )
 
 
 def _manifest_inputs(

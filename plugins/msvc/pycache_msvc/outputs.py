@@ -18,10 +18,6 @@ from pycache_core.api import Artifact, CompileResult, Invocation, NotCacheable, 
 
 from . import dependencies, toolchain
 
-#: Roles whose files name paths (the dependency file lists headers), stored
-#: with base directories made portable.
-RELOCATABLE_ROLES = frozenset({"depfile"})
-
 #: Roles only cl.exe writes.
 CL_ONLY_ROLES = frozenset({"pdb", "source-dependencies"})
 
@@ -42,7 +38,7 @@ def collect(
             if required:
                 return NotCacheable(R.MISSING_OUTPUT, f"the compiler did not write the {role} file {path}")
             continue
-        artifacts.append(Artifact(role=role, path=slot.path, relocatable=role in RELOCATABLE_ROLES))
+        artifacts.append(Artifact(role=role, path=slot.path))
     reported = None
     if not dependencies.depend_mode_off(parsed.private, invocation, context):
         reported = dependencies.compile_dependencies(invocation, parsed, result.stdout, context)

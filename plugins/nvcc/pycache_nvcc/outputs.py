@@ -7,8 +7,9 @@ from __future__ import annotations
 from pycache_cfamily import reasons as R
 from pycache_core.api import Artifact, Invocation, NotCacheable, Outputs, ParsedInvocation
 
-#: The dependency file names headers; stored with base directories made portable.
-RELOCATABLE_ROLES = frozenset({"depfile"})
+# Nothing is relocated between checkouts: nvcc keys are never portable (the
+# device code names the absolute source path), so the dependency file is
+# stored as it is, and a result serves only the same base directories.
 
 
 def collect(invocation: Invocation, parsed: ParsedInvocation) -> Outputs | NotCacheable:
@@ -18,5 +19,5 @@ def collect(invocation: Invocation, parsed: ParsedInvocation) -> Outputs | NotCa
             if slot.required:
                 return NotCacheable(R.MISSING_OUTPUT, f"nvcc did not write the {role} file {slot.path}")
             continue
-        artifacts.append(Artifact(role=role, path=slot.path, relocatable=role in RELOCATABLE_ROLES))
+        artifacts.append(Artifact(role=role, path=slot.path))
     return Outputs(artifacts=tuple(artifacts))

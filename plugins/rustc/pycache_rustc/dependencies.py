@@ -14,109 +14,38 @@ Two stages, as the core asks for them:
   files and ``# env-dep:`` variables, with the direct components, form the
   key; the files and variables go into the manifest.
 
-Paths: keys hold paths in their portable form (``PYCACHE_BASEDIRS``), unless
-the outputs embed them -- debug info or coverage maps name the working
-directory and source paths -- and ``--remap-path-prefix`` does not cover
-them: then paths stay absolute and the working directory is in the key.
-``env!`` values are keyed as they are (a path read through
+Paths enter the key as `paths` decides: portable where only the texts a
+hit relocates name them, as the outputs embed them otherwise. ``env!``
+values are keyed as they are (a path read through
 ``env!("CARGO_MANIFEST_DIR")`` is compiled into the program), except
-``OUT_DIR``, which crates use to ``include!`` generated files.
+``OUT_DIR``, which crates use to ``include!`` generated files (the files
+themselves are keyed as embedded when they are absolute).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, PluginContext
-from pycache_core.paths import PLACEHOLDER
 
 from . import depinfo, environment, linking, toolchain
 from .arguments import PathArgument, RustcArgs, discovery_arguments
+from .paths import CRATE_FILES, KeyPaths, embedded_files, key_paths
 
 DISCOVERY_DEPFILE = "dep-info.d"
 UNSET = "\0unset"
 
 
-@dataclass(frozen=True, slots=True)
-class PathPolicy:
-    """How paths enter the key for one call.
-
-    ``base``: the base directory holding the call's working directory, or
-    None (paths stay as they are). Only that base is made portable: it is the
-    one the core puts back into stored texts (the ``.d`` file, diagnostics,
-    cargo's artifact notices) on a hit, so a path under any other base
-    directory must stay absolute in the key to keep those texts right.
-    """
-
-    base: str | None
-
-    @property
-    def relocate(self) -> bool:
-        return self.base is not None
-
-    def path(self, value: str | os.PathLike[str]) -> str:
-        text = os.fspath(value)
-        if self.base is None or not os.path.isabs(text):
-            return text
-        if text == self.base or text.startswith(self.base.rstrip(os.sep) + os.sep):
-            return PLACEHOLDER + text[len(self.base):]
-        return text
-
-    def text(self, value: str) -> str:
-        if self.base is None:
-            return value
-        if value == self.base:
-            return PLACEHOLDER
-        return value.replace(self.base.rstrip(os.sep) + os.sep, PLACEHOLDER + os.sep)
-
-
-def call_base(invocation: Invocation, context: PluginContext) -> str | None:
-    """The configured base directory that holds the call's working directory."""
-    cwd = os.fspath(invocation.cwd)
-    portable = context.portable_path(cwd)
-    if not portable.startswith(PLACEHOLDER):
-        return None
-    rest = portable[len(PLACEHOLDER):]
-    return cwd[: len(cwd) - len(rest)] if rest else cwd
-
-
-def _covered_by_remap(path: str, args: RustcArgs, cwd: Path) -> bool:
-    for src, _dst in args.remaps:
-        prefix = os.path.normpath(src if os.path.isabs(src) else os.path.join(cwd, src))
-        if path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep):
-            return True
-    return False
-
-
-def _remap_scopes(args: RustcArgs) -> set[str]:
-    scopes: set[str] = set()
-    for arg in args.key_arguments:
-        if arg.startswith("--remap-path-scope="):
-            scopes.update(s.strip() for s in arg.partition("=")[2].split(","))
-    return scopes or {"all"}
-
-
-def path_policy(args: RustcArgs, invocation: Invocation, context: PluginContext) -> PathPolicy:
-    base = call_base(invocation, context)
-    if base is None or not args.embeds_paths:
-        return PathPolicy(base)
-    if not _remap_scopes(args) & {"all", "debuginfo", "object", "coverage"}:
-        return PathPolicy(None)
-    cwd = os.path.normpath(invocation.cwd)
-    source = os.path.normpath(invocation.resolve(args.input))
-    covered = _covered_by_remap(cwd, args, invocation.cwd) and _covered_by_remap(source, args, invocation.cwd)
-    return PathPolicy(base if covered else None)
-
-
-def _render_path_argument(arg: PathArgument, policy: PathPolicy) -> str:
+def _render_path_argument(arg: PathArgument, paths: KeyPaths) -> str:
     if arg.kind == "text":
-        return f"{arg.option}={policy.text(arg.value)}"
+        # Free text (link arguments, -Z options) may name a path the output
+        # embeds (an rpath): as it is.
+        return f"{arg.option}={arg.value}"
     if arg.kind == "remap":
         src, _, dst = arg.value.partition("=")
-        return f"{arg.option}={policy.path(src)}={dst}"
-    return f"{arg.option}={policy.path(arg.value)}"
+        return f"{arg.option}={paths.portable(src)}={dst}"
+    return f"{arg.option}={paths.portable(arg.value)}"
 
 
 def call_toolchain(invocation: Invocation, context: PluginContext) -> toolchain.Toolchain:
@@ -124,11 +53,11 @@ def call_toolchain(invocation: Invocation, context: PluginContext) -> toolchain.
     return toolchain.toolchain(real, invocation.env, context)
 
 
-def _env_value(name: str, value: str, policy: PathPolicy, context: PluginContext) -> str:
+def _env_value(name: str, value: str, paths: KeyPaths, context: PluginContext) -> str:
     if environment.is_secret(name):
         return "blake3:" + context.hash_bytes(value.encode("utf-8", "surrogateescape"))
     if environment.is_path_valued(name):
-        return policy.path(value)
+        return paths.portable(value)
     return value
 
 
@@ -137,17 +66,22 @@ def direct_components(
 ) -> tuple[KeyComponent, ...] | NotCacheable:
     """Components of the key that need no rustc run (see the module doc)."""
     tc = call_toolchain(invocation, context)
-    policy = path_policy(args, invocation, context)
+    paths = key_paths(args, context)
     components: list[KeyComponent] = []
     if toolchain.is_rustup_proxy(invocation.compiler):
         # The core memoises the proxy's identity; which toolchain the proxy
         # runs depends on this call's directory and variables.
         components.append(KeyComponent("toolchain", tc.fingerprint))
     components.append(
-        KeyComponent("path-arguments", tuple(_render_path_argument(a, policy) for a in args.path_arguments))
+        KeyComponent("path-arguments", tuple(_render_path_argument(a, paths) for a in args.path_arguments))
     )
-    if not policy.relocate:
-        components.append(KeyComponent("cwd", os.fspath(invocation.cwd)))
+    cwd = os.fspath(invocation.cwd)
+    # Debug info and coverage maps name the working directory (remapped).
+    components.append(KeyComponent("cwd", paths.embedded(cwd) if args.embeds_paths or paths.as_is else paths.portable(cwd)))
+    root, _covered = embedded_files([os.fspath(invocation.resolve(args.input))] if os.path.isabs(args.input) else [], invocation, paths, context)
+    if root:
+        # Panic locations and file!() name the crate root as given.
+        components.append(KeyComponent("embedded-paths:root", tuple(root)))
     try:
         components.append(KeyComponent("source", context.hash_file(invocation.resolve(args.input))))
     except OSError as exc:
@@ -164,7 +98,7 @@ def direct_components(
         except OSError as exc:
             return NotCacheable("extern-unreadable", f"--extern {ext.name}={ext.path}: {exc.strerror}")
 
-    target_components = _target_components(args, invocation, tc, policy, context)
+    target_components = _target_components(args, invocation, tc, context)
     if isinstance(target_components, NotCacheable):
         return target_components
     components.extend(target_components)
@@ -179,14 +113,14 @@ def direct_components(
             return NotCacheable("profile-unreadable", f"-C profile-use={profile}: {exc.strerror}")
 
     for name in environment.keyed_variables(invocation.env):
-        components.append(KeyComponent(f"env:{name}", _env_value(name, invocation.env[name], policy, context)))
+        components.append(KeyComponent(f"env:{name}", _env_value(name, invocation.env[name], paths, context)))
 
-    native = linking.native_components(args, invocation, policy, context)
+    native = linking.native_components(args, invocation, paths.portable, context)
     if isinstance(native, NotCacheable):
         return native
     components.extend(native)
     if args.links:
-        linker = linking.linker_components(args, invocation, tc.sysroot, policy, context)
+        linker = linking.linker_components(args, invocation, tc.sysroot, paths.portable, context)
         if isinstance(linker, NotCacheable):
             return linker
         components.extend(linker)
@@ -194,7 +128,7 @@ def direct_components(
 
 
 def _target_components(
-    args: RustcArgs, invocation: Invocation, tc: toolchain.Toolchain, policy: PathPolicy, context: PluginContext
+    args: RustcArgs, invocation: Invocation, tc: toolchain.Toolchain, context: PluginContext
 ) -> list[KeyComponent] | NotCacheable:
     components: list[KeyComponent] = []
     target_name = args.target
@@ -269,9 +203,11 @@ def _under(path: str, roots: list[str]) -> bool:
 
 def dependencies_from_depinfo(
     info: depinfo.DepInfo, invocation: Invocation, args: RustcArgs, sysroots: list[str], context: PluginContext,
-    policy: PathPolicy,
-) -> tuple[list[KeyComponent], list[Path], list[Path], list[str]] | NotCacheable:
-    """(components, files, absent, env names) from one dep-info file."""
+) -> tuple[list[KeyComponent], list[Path], list[Path], list[str], bool] | NotCacheable:
+    """(components, files, absent, env names, relocatable) from one dep-info
+    file. Relocatable: no file the code names by an absolute path depends
+    on where the checkout is (see `paths.embedded_files`)."""
+    paths = key_paths(args, context)
     components: list[KeyComponent] = []
     files: list[Path] = []
     absent: list[Path] = []
@@ -292,9 +228,9 @@ def dependencies_from_depinfo(
             digest = context.hash_file(path)
         except OSError as exc:
             return NotCacheable("dependency-unreadable", f"{name}: {exc.strerror}")
-        components.append(KeyComponent(f"file:{policy.path(name)}", digest))
+        components.append(KeyComponent(f"file:{paths.portable(name)}", digest))
         files.append(path)
-        if os.fspath(path) != root and not name.endswith((".rlib", ".rmeta", ".so", ".dylib", ".dll")):
+        if os.fspath(path) != root and not name.endswith(CRATE_FILES):
             absent.extend(Path(os.path.normpath(invocation.resolve(a))) for a in _module_alternatives(name))
     env_names: list[str] = []
     for name, _seen in info.env:
@@ -302,14 +238,19 @@ def dependencies_from_depinfo(
         if value is None:
             rendered = UNSET
         elif name == "OUT_DIR":
-            rendered = policy.path(value)
+            rendered = paths.portable(value)
         elif environment.is_secret(name):
             rendered = "blake3:" + context.hash_bytes(value.encode("utf-8", "surrogateescape"))
         else:
             rendered = value
         components.append(KeyComponent(f"env-dep:{name}", rendered))
         env_names.append(name)
-    return components, files, absent, env_names
+    embedded, covered = embedded_files(
+        [n for n in info.files if not _under(os.path.normpath(n), sysroots)], invocation, paths, context
+    )
+    if embedded:
+        components.append(KeyComponent("embedded-paths:files", tuple(embedded)))
+    return components, files, absent, env_names, covered
 
 
 def discover(
@@ -328,19 +269,21 @@ def discover(
     if isinstance(direct, NotCacheable):
         return direct
     if compile_reports and not args.links:
-        return Dependencies(components=tuple(direct), deferred=True)
+        # Relocatable unless the compile's own dep-info says otherwise.
+        return Dependencies(components=tuple(direct), deferred=True, relocatable=True)
     tc = call_toolchain(invocation, context)
     text = _run_depinfo(invocation, args, tc.rustc, context)
     if isinstance(text, NotCacheable):
         return text
     sysroots = [os.fspath(tc.sysroot)] + ([os.path.normpath(invocation.resolve(args.sysroot))] if args.sysroot else [])
-    found = dependencies_from_depinfo(depinfo.parse(text), invocation, args, sysroots, context, path_policy(args, invocation, context))
+    found = dependencies_from_depinfo(depinfo.parse(text), invocation, args, sysroots, context)
     if isinstance(found, NotCacheable):
         return found
-    components, files, absent, env_names = found
+    components, files, absent, env_names, relocatable = found
     return Dependencies(
         components=(*direct, *components),
         files=tuple(files),
         absent=tuple(dict.fromkeys(absent)),
         env_names=tuple(env_names),
+        relocatable=relocatable and not key_paths(args, context).as_is,
     )

@@ -25,12 +25,17 @@ from pycache_core.api import (
     hookimpl,
 )
 
-from . import arguments, dependencies, environment, outputs, toolchain
+from . import arguments, dependencies, environment, outputs, paths, toolchain
 
 FAMILY = toolchain.FAMILY
 
 #: Bump when what enters a key or how an entry is laid out changes.
 CACHE_VERSION = "1"
+
+#: Roles whose files carry crate metadata: it records the working directory
+#: and each source file's absolute path, which nothing built from the crate
+#: depends on (a downstream binary links the same bytes either way).
+METADATA_ROLES = frozenset({"rlib", "rmeta", "dylib", "proc-macro"})
 
 
 def _ours(family: CompilerFamily | str) -> bool:
@@ -80,28 +85,38 @@ def pycache_parse_arguments(invocation: Invocation, family: CompilerFamily) -> P
     return ParsedInvocation(
         language="rust",
         sources=(Path(args.input),),
-        # rustc writes its dep-info by opening the path (through a link
-        # there) and replaces every other output (a link there is replaced).
-        outputs={role: OutputSlot(path=Path(path), required=role != "dwp", through_links=role == "dep-info")
-                 for role, path in roles.items()},
+        outputs={role: _slot(role, path) for role, path in roles.items()},
         key_arguments=key_arguments,
         run_arguments=run_arguments,
         run_environment=environment.run_environment(invocation.env),
         colour_diagnostics=colour,
+        diagnostics=paths.DIAGNOSTICS,
         base_dirs=default_base_dirs(invocation),
         private=args,
     )
 
 
-def default_base_dirs(invocation: Invocation) -> tuple[Path, ...]:
+def _slot(role: str, path: str) -> OutputSlot:
+    # rustc writes its dep-info by opening the path (through a link there)
+    # and replaces every other output (a link there is replaced).
+    return OutputSlot(
+        path=Path(path),
+        required=role != "dwp",
+        through_links=role == "dep-info",
+        text=paths.DEPINFO if role == "dep-info" else None,
+        names_paths_harmlessly=role in METADATA_ROLES,
+    )
+
+
+def default_base_dirs(invocation: Invocation) -> dict[str, Path]:
     """Base directories without PYCACHE_BASEDIRS: the working directory cargo
     runs rustc in (the workspace root for workspace members, the package's
-    own directory for registry crates) and CARGO_HOME. Paths below them enter
-    keys relative to them, so a second checkout or a runner with another home
-    hits; `dependencies.path_policy` keeps them absolute where outputs embed
-    them (debug info)."""
+    own directory for registry crates), named ``cwd``, and CARGO_HOME, named
+    ``cargo-home``. Paths below them enter keys relative to them, so a second
+    checkout or a runner with another home hits; `paths` keys what the
+    outputs embed as they embed it (debug info, absolute source paths)."""
     cargo_home = invocation.env.get("CARGO_HOME") or os.path.join(invocation.env.get("HOME", "~"), ".cargo")
-    return (invocation.cwd, Path(os.path.expanduser(cargo_home)))
+    return {"cwd": invocation.cwd, "cargo-home": Path(os.path.expanduser(cargo_home))}
 
 
 @hookimpl

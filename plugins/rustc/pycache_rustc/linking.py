@@ -26,19 +26,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pycache_core.api import Invocation, KeyComponent, NotCacheable, PluginContext
 from pycache_core.digests import stat_signature
 from pycache_core.memo import Memo
 
 from .arguments import APPLE, ELF, WASM, RustcArgs, layout_for
-
-if TYPE_CHECKING:
-    from .dependencies import PathPolicy
 
 #: Variables a gcc/clang driver or GNU ld reads while linking. Not
 #: LD_LIBRARY_PATH: cargo sets it on every rustc call to its own target
@@ -92,9 +88,10 @@ def find_program(name: str, invocation: Invocation) -> Path | None:
 
 
 def linker_components(
-    args: RustcArgs, invocation: Invocation, sysroot: Path, policy: PathPolicy, context: PluginContext
+    args: RustcArgs, invocation: Invocation, sysroot: Path, portable: Callable[[str], str], context: PluginContext
 ) -> tuple[KeyComponent, ...] | NotCacheable:
-    """The linker's identity and the link's other inputs, as key components."""
+    """The linker's identity and the link's other inputs, as key components
+    (paths through ``portable``: `PluginContext.portable_path` or as they are)."""
     named = args.codegen_value("linker")
     linker = named or default_linker(args)
     if not linker:
@@ -113,7 +110,7 @@ def linker_components(
             return identity
         components = [identity]
     components.extend(
-        KeyComponent(f"link-env:{name}", policy.text(invocation.env[name]))
+        KeyComponent(f"link-env:{name}", os.pathsep.join(portable(p) for p in invocation.env[name].split(os.pathsep)))
         for name in LINKER_ENV
         if name in invocation.env
     )
@@ -193,7 +190,7 @@ def _probe_driver(driver: Path, context: PluginContext) -> DriverProbe:
 
 
 def native_components(
-    args: RustcArgs, invocation: Invocation, policy: PathPolicy, context: PluginContext
+    args: RustcArgs, invocation: Invocation, portable: Callable[[str], str], context: PluginContext
 ) -> tuple[KeyComponent, ...] | NotCacheable:
     """Native libraries that reach the output.
 
@@ -218,7 +215,7 @@ def native_components(
         for directory in link_dirs:
             listing = _library_files(directory)
             if listing is None:
-                components.append(KeyComponent(f"native-dir:{policy.path(directory)}", "<absent>"))
+                components.append(KeyComponent(f"native-dir:{portable(os.fspath(directory))}", "<absent>"))
                 continue
             if len(listing) > MAX_LIBRARY_FILES:
                 return NotCacheable(
@@ -226,12 +223,12 @@ def native_components(
                 )
             components.append(
                 KeyComponent(
-                    f"native-dir:{policy.path(directory)}",
+                    f"native-dir:{portable(os.fspath(directory))}",
                     tuple(f"{name} {context.hash_file(directory / name)}" for name in listing),
                 )
             )
         for path in _link_arg_files(args, invocation):
-            components.append(KeyComponent(f"link-file:{policy.path(path)}", context.hash_file(path)))
+            components.append(KeyComponent(f"link-file:{portable(os.fspath(path))}", context.hash_file(path)))
     return tuple(components)
 
 

@@ -3,8 +3,8 @@
 Every output was named when the call was parsed (`arguments.output_paths`);
 this module checks that each is there, and that rustc wrote nothing else for
 the crate next to them (a file the entry would not restore would make a hit
-differ from a compile). The ``.d`` file is relocatable: the core stores it
-with the call's base directory made portable. The compile's own dep-info is
+differ from a compile). The ``.d`` file is relocated by the core (its slot
+declares `paths.DEPINFO`). The compile's own dep-info is
 read back and its files and variables reported, so the manifest the core
 records matches what the real compile read.
 """
@@ -27,7 +27,7 @@ from pycache_core.api import (
 
 from . import depinfo
 from .arguments import RustcArgs
-from .dependencies import call_toolchain, dependencies_from_depinfo, path_policy
+from .dependencies import call_toolchain, dependencies_from_depinfo
 
 #: Seconds of slack when deciding whether a file was written by this compile.
 CLOCK_SLACK = 1.0
@@ -70,7 +70,7 @@ def collect(
             if slot.required:
                 return NotCacheable("missing-output", f"rustc did not write {slot.path} ({role})")
             continue
-        artifacts.append(Artifact(role=role, path=slot.path, relocatable=role == "dep-info"))
+        artifacts.append(Artifact(role=role, path=slot.path))
 
     since = time.time() - result.duration - CLOCK_SLACK
     stray = _stray_outputs(args, invocation, expected, since)
@@ -93,12 +93,13 @@ def _compile_dependencies(
         return None
     tc = call_toolchain(invocation, context)
     sysroots = [os.fspath(tc.sysroot)] + ([os.path.normpath(invocation.resolve(args.sysroot))] if args.sysroot else [])
-    found = dependencies_from_depinfo(info, invocation, args, sysroots, context, path_policy(args, invocation, context))
+    found = dependencies_from_depinfo(info, invocation, args, sysroots, context)
     if isinstance(found, NotCacheable):
         # A dependency vanished right after the compile: record no manifest.
         return Dependencies(components=(), manifest_ok=False)
-    components, files, absent, env_names = found
+    components, files, absent, env_names, relocatable = found
     return Dependencies(
-        components=tuple(components), files=tuple(files), absent=tuple(dict.fromkeys(absent)), env_names=tuple(env_names)
+        components=tuple(components), files=tuple(files), absent=tuple(dict.fromkeys(absent)), env_names=tuple(env_names),
+        relocatable=relocatable,
     )
 
