@@ -335,3 +335,22 @@ def test_pycache_plugins_shows_the_family(penv: PycacheEnv) -> None:
     families = [f for p in json.loads(done.stdout)["plugins"] for f in p.get("families", [])]
     msvc = next(f for f in families if f["name"] == "msvc")
     assert msvc["precedence"] == 10
+
+
+@pytest.mark.parametrize("embeds", ["__FILE__ in the source", "a /D value naming the checkout"])
+def test_checkouts_keep_a_result_that_embeds_a_path(penv: PycacheEnv, tree: Path, embeds: str) -> None:
+    """Depend mode sees no preprocessed text: a file macro in a file the
+    compile read, or a /D value under a base directory, keeps the entry with
+    its checkout -- the second checkout compiles its own object."""
+    for name in ("one", "two"):
+        root = penv.root / name
+        shutil.copytree(tree, root)
+        extra = []
+        if embeds.startswith("__FILE__"):
+            write(root / "a.c", '#include "a.h"\nconst char *where = __FILE__;\n')
+        else:
+            write(root / "a.c", '#include "a.h"\nconst char *where = WHERE;\n')
+            extra = [f'/DWHERE="{root}"']
+        args = ["clang-cl", "/nologo", "/c", f"{root}/a.c", f"/I{root}/inc", "/Brepro", "/showIncludes", *extra, "/Foout/a.obj"]
+        check(penv, root, args, [root / "out" / "a.obj"], {"misses": 1}, env={"PYCACHE_BASEDIRS": str(root)})
+        assert str(root).encode() in (root / "out" / "a.obj").read_bytes()

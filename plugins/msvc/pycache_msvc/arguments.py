@@ -32,6 +32,7 @@ Anything the tables do not know is refused ("unknown-option"), named.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,7 @@ from pycache_cfamily.gnu_options import CODEGEN_ONLY_XCLANG, GNU_OPTIONS, GnuKin
 from pycache_cfamily.options import ParsedArg, exhaustive_handlers
 from pycache_cfamily.responsefiles import ResponseFileError, expand_response_files, split_windows
 from pycache_cfamily.texts import LLVM_DEPFILE
-from pycache_core.api import Invocation, MakeDepfile, NotCacheable, NotCompilation, OutputSlot, ParsedInvocation, ParseOutcome
+from pycache_core.api import Invocation, LinePaths, MakeDepfile, NotCacheable, NotCompilation, OutputSlot, ParsedInvocation, ParseOutcome
 
 from . import paths
 from . import reasons as MR
@@ -57,6 +58,20 @@ APPENDED_ENV = "_CL_"
 
 #: clang-cl's colour, forced unless the call chooses (see `parse`).
 FORCED_COLOUR = "-fcolor-diagnostics"
+
+_SGR = rb"(?:\x1b\[[0-9;]*[mK])*"
+#: Where this family's messages name paths, relocated between checkouts on
+#: a hit: English /showIncludes notes (a localized cl.exe prefix is not
+#: matched, so such notes keep a result with its checkout), MSVC-style
+#: locations (``a.c(3,5): warning``, ``a.c(3): error``) and clang's include
+#: chain (``In file included from a.c:1:``).
+DIAGNOSTICS = LinePaths(
+    patterns=(
+        re.compile(rb"^Note: including file: *(?P<path>[^ \r\n][^\r\n]*?)\r?$", re.M),
+        re.compile(rb"^" + _SGR + rb"(?P<path>[^\s\x1b(][^\x1b(\n]*?)\(\d+(?:,\d+)?\)" + _SGR + rb" ?:", re.M),
+        re.compile(rb"^" + _SGR + rb"(?:In file included from |[ ]+from )" + _SGR + rb"(?P<path>[^\s\x1b][^\x1b\n]*?):\d", re.M),
+    )
+)
 
 #: clang's driver rewrites its command line from this variable.
 OVERRIDE_ENV = "CCC_OVERRIDE_OPTIONS"
@@ -713,6 +728,7 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         ignored_arguments=tuple(walk.ignored),
         run_arguments=run_arguments,
         colour_diagnostics=colour,
+        diagnostics=DIAGNOSTICS,
         private=call,
     )
 

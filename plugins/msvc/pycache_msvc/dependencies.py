@@ -267,7 +267,38 @@ def compile_dependencies(
             reasons.append(f"cannot read {path}: {exc.strerror}")
     if reasons:
         context.log.debug("not keyed from /showIncludes: %s", "; ".join(reasons[:3]))
-    return Dependencies(components=tuple(components), files=tuple(files), absent=tuple(absent), manifest_ok=not reasons)
+    return Dependencies(
+        components=tuple(components),
+        files=tuple(files),
+        absent=tuple(absent),
+        manifest_ok=not reasons,
+        relocatable=_depend_mode_relocatable(call, invocation, files, context),
+    )
+
+
+#: Tokens through which a file's path reaches the object as text.
+_FILE_MACROS = re.compile(rb"__FILE__|__FILE_NAME__|__BASE_FILE__|__builtin_FILE|source_location")
+
+
+def _depend_mode_relocatable(call: ClCall, invocation: Invocation, files, context: PluginContext) -> bool:
+    """Whether another checkout may reuse this result. Without a
+    preprocessed text to look into, a path reaches the object only through
+    the command line (a recorded one, debug information, a ``/D`` value
+    naming a base directory) or a file macro in a file the compile read."""
+    if records_command_line(call) or call.cwd_sensitive:
+        return False
+    # A /D value is the one preprocessor argument the object may hold as
+    # text; /D and its value may also be two arguments.
+    defines = [a for a in call.preprocessor_arguments if not a.startswith(("/I", "-I", "/external", "-external"))]
+    if context.names_base_directory("\0".join(defines).encode("utf-8", "surrogateescape")):
+        return False
+    for path in (invocation.resolve(call.source), *files):
+        try:
+            if _FILE_MACROS.search(Path(path).read_bytes()):
+                return False
+        except OSError:
+            return False
+    return True
 
 
 _INCLUDE_LINE = re.compile(rb"^[ \t]*#[ \t]*(?:include|import)\b", re.M)
@@ -291,7 +322,8 @@ def discover(invocation: Invocation, parsed: ParsedInvocation, context: PluginCo
         if isinstance(named, NotCacheable):
             return named
         context.log.debug("depend mode: keyed from the compile's /showIncludes")
-        return Dependencies(components=named, deferred=True)
+        # Relocatable unless what the compile reports says otherwise.
+        return Dependencies(components=named, deferred=True, relocatable=True)
     context.log.debug("preprocessor mode: %s", why_not)
     shared = shared_components(invocation, parsed, context)
     if isinstance(shared, NotCacheable):
