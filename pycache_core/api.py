@@ -151,6 +151,23 @@ class CompilerIdentity:
     output: a content digest of the driver and the parts it runs, its version
     text, its target. The core memoises identities by the executable's path,
     size and times, so probing may be slow.
+
+    A toolchain is more than its driver: the parts the driver finds on
+    ``PATH`` or through a variable (the assembler gcc runs, the linker
+    rustc runs) change without the driver changing. Name them, and the
+    core re-checks them on every call (cheaply: by file metadata, through
+    its digest memo) and probes again when one no longer holds:
+
+    - ``files``: (path, digest from ``PluginContext.hash_file``) of every
+      file the fingerprint covers beyond the driver;
+    - ``absent``: paths where a part would be found first if one were
+      created there (a ``PATH`` directory before the assembler's);
+    - ``directories``: (directory, digest from ``PluginContext.hash_directory``)
+      of directories whose entries the driver chooses from (clang picks
+      the newest gcc installation it finds);
+    - ``env_names``: variables the probe's lookups read (``PATH``,
+      ``COMPILER_PATH``): an identity serves only calls with the values it
+      was probed with.
     """
 
     family: str
@@ -158,9 +175,20 @@ class CompilerIdentity:
     version: str
     fingerprint: str
     details: Mapping[str, str] = field(default_factory=FrozenMap)
+    files: tuple[tuple[Path, str], ...] = ()
+    absent: tuple[Path, ...] = ()
+    directories: tuple[tuple[Path, str], ...] = ()
+    env_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _freeze(self, details=frozen_map)
+        _freeze(
+            self,
+            details=frozen_map,
+            files=lambda v: tuple(tuple(pair) for pair in v),
+            absent=_tuple,
+            directories=lambda v: tuple(tuple(pair) for pair in v),
+            env_names=_tuple,
+        )
 
 
 # --- One call of a compiler -------------------------------------------------
@@ -493,6 +521,10 @@ class PluginContext(Protocol):
 
     def hash_file(self, path: Path) -> str:
         """Hex digest of a file's content, memoised by inode, size and times."""
+
+    def hash_directory(self, path: Path) -> str | None:
+        """Hex digest of a directory's entry names (not their contents),
+        memoised by the directory's times; None when it is no directory."""
 
     def hash_bytes(self, data: bytes) -> str:
         """Hex digest of bytes."""

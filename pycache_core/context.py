@@ -51,6 +51,9 @@ class CallContext:
         self._default_cwd = default_cwd
         self._default_env = default_env
         self.helper_seconds = 0.0
+        #: every file hashed for this call, in order: what its key and
+        #: manifest vouch for (checked unchanged before anything is stored)
+        self.hashed_files: dict[Path, None] = {}
 
     @property
     def scratch_dir(self) -> Path:
@@ -68,7 +71,12 @@ class CallContext:
             self._owns_scratch_dir = False
 
     def hash_file(self, path: Path) -> str:
-        return self._digests.digest(path)
+        digest = self._digests.digest(path)
+        self.hashed_files[Path(path)] = None
+        return digest
+
+    def hash_directory(self, path: Path) -> str | None:
+        return self._digests.listing_digest(path)
 
     def hash_bytes(self, data: bytes) -> str:
         return digest_bytes(data)

@@ -92,6 +92,14 @@ class FileDigests:
                     self._listings[memo_key] = listing
         return listing
 
+    def listing_digest(self, directory: str | os.PathLike[str]) -> str | None:
+        """Digest of a directory's entry names (not their contents), from the
+        memoised listing; None when it is no directory."""
+        listing = self._listing(os.fspath(directory))
+        if listing is None:
+            return None
+        return blake3.blake3("\0".join(sorted(listing)).encode("utf-8", "surrogateescape")).hexdigest()
+
     def digest_or_none(self, path: str | os.PathLike[str]) -> str | None:
         try:
             return self.digest(path)

@@ -105,6 +105,9 @@ class Call:
 
     request: CompileRequest
     started: float = field(default_factory=time.monotonic)
+    #: wall clock when the call started, before it read any input: files
+    #: written since cannot be vouched for (`freshness`)
+    started_ns: int = field(default_factory=time.time_ns)
     delta: StatsDelta = field(default_factory=StatsDelta)
     label: str = ""
     compiler: str | None = None

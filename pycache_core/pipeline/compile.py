@@ -14,7 +14,6 @@ cause and logged, and the build goes on.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import traceback
 from typing import TYPE_CHECKING
@@ -25,7 +24,7 @@ from ..entry import ResultEntry, decode_result, encode_result
 from ..errors import EntryError, PluginError
 from ..keys import result_key as key_of
 from ..which import find_executable
-from . import journal, manifests, stages
+from . import freshness, journal, manifests, stages
 from .call import Call, Cancelled, CompileReply, CompileRequest, NoCache, guard
 from .restore import fits, replayed_streams, restore, stored_entry, strip_colour
 from .run import run_compiler
@@ -167,7 +166,6 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     invocation, parsed, context = call.ready
     assert call.family is not None
     _still_wanted(call, "before the compile")
-    started = time.time()
     result = run_compiler(call, engine.config)
     call.compiled = result
     _still_wanted(call, "as the compile ended")
@@ -187,9 +185,15 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
         call.delta.reason("not_cacheable", reason)
         context.log.info("compiled but not stored: %s", outputs.detail if outputs is not None else reason)
         return reply
+    stale = freshness.stale_inputs(call, outputs)
+    if stale is not None:
+        # Hashed before or after the compile: the object may hold another content.
+        call.delta.reason("not_cacheable", stale.reason)
+        context.log.info("compiled but not stored: %s", stale.detail)
+        return reply
     result_key = call.result_key
     if result_key is None:
-        deferred = _deferred_key(engine, call, outputs, started)
+        deferred = _deferred_key(engine, call, outputs)
         if isinstance(deferred, NotCacheable):
             call.delta.reason("not_cacheable", deferred.reason)
             context.log.info("compiled but not stored: %s", deferred.detail)
@@ -216,18 +220,6 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     return reply
 
 
-def _file_clock_lag() -> float:
-    """Twice the resolution of Linux's CLOCK_REALTIME_COARSE (clock id 5,
-    which Python does not name), the clock file times are read from."""
-    try:
-        return 2 * time.clock_getres(getattr(time, "CLOCK_REALTIME_COARSE", 5))
-    except (AttributeError, OSError):  # elsewhere: a generous guess
-        return 0.02
-
-
-_FILE_CLOCK_LAG = _file_clock_lag()
-
-
 def _still_wanted(call: Call, when: str) -> None:
     """Raise `Cancelled` when the client went away: an interrupted build's
     compile stores nothing (the next build may already be writing)."""
@@ -235,24 +227,13 @@ def _still_wanted(call: Call, when: str) -> None:
         raise Cancelled(f"the client went away {when}")
 
 
-def _deferred_key(engine: Engine, call: Call, outputs: Outputs, started: float) -> str | NotCacheable:
-    """The key of a compile whose dependencies it reported itself."""
-    invocation, _parsed, context = call.ready
+def _deferred_key(engine: Engine, call: Call, outputs: Outputs) -> str | NotCacheable:
+    """The key of a compile whose dependencies it reported itself (their
+    files were checked unchanged since the call started: `freshness`)."""
+    _invocation, _parsed, context = call.ready
     reported = outputs.dependencies
     if reported is None or not reported.manifest_ok:
         return NotCacheable("dependencies-unreported", "the compile did not report its dependencies")
-    # File times come from the kernel's coarse clock, which lags the one
-    # `started` was read from by up to a tick: a file changed just after the
-    # start may carry a time just before it.
-    since = started - _FILE_CLOCK_LAG
-    for path in reported.files:
-        try:
-            st = os.stat(invocation.resolve(path))
-        except OSError:
-            return NotCacheable("input-vanished", f"{path} is gone after the compile")
-        if max(st.st_mtime, st.st_ctime) >= since:
-            # Hashed after the compile: the object may hold the older content.
-            return NotCacheable("input-changed-during-compile", f"{path} changed while compiling")
     call.reported = tuple(reported.components)
     components = call.key_components()
     result_key = key_of(components)

@@ -9,7 +9,9 @@ Thread-safe: the server calls `compile` from many threads at once.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections.abc import Mapping
 
 from .. import env as names
 from ..api import CompilerIdentity
@@ -32,20 +34,51 @@ log.addHandler(logging.NullHandler())
 
 
 class IdentityMemo:
-    """Compiler identities by (family, path, stat of the path and its target):
-    a toolchain is probed again only when its executable changes."""
+    """Compiler identities by (family, path, stat of the path and its
+    target), each valid while what it names beyond the driver holds: the
+    values of its variables, the digests of its other files, the absence of
+    the paths that would shadow them (`CompilerIdentity`). A toolchain is
+    probed again when its executable or one of those changes."""
 
-    def __init__(self) -> None:
-        self._known: dict[tuple, CompilerIdentity] = {}
+    #: identities kept per executable (one per PATH seen, say)
+    PER_SIGNATURE = 8
+
+    def __init__(self, digests: FileDigests) -> None:
+        self._known: dict[tuple, list[tuple[tuple, CompilerIdentity]]] = {}
+        self._digests = digests
         self._lock = threading.Lock()
 
-    def get(self, signature: tuple) -> CompilerIdentity | None:
+    def get(self, signature: tuple, env: Mapping[str, str]) -> CompilerIdentity | None:
         with self._lock:
-            return self._known.get(signature)
+            known = list(self._known.get(signature, ()))
+        for values, identity in known:
+            if values == _values(identity, env) and self._holds(identity):
+                return identity
+        return None
 
-    def remember(self, signature: tuple, identity: CompilerIdentity) -> None:
+    def remember(self, signature: tuple, identity: CompilerIdentity, env: Mapping[str, str]) -> None:
+        values = _values(identity, env)
         with self._lock:
-            self._known[signature] = identity
+            known = [(v, i) for v, i in self._known.get(signature, ()) if v != values]
+            self._known[signature] = [(values, identity), *known][: self.PER_SIGNATURE]
+
+    def _holds(self, identity: CompilerIdentity) -> bool:
+        for path, digest in identity.files:
+            if self._digests.digest_or_none(path) != digest:
+                log.info("%s: %s changed; probing the toolchain again", identity.path, path)
+                return False
+        if identity.absent and self._digests.any_exists(map(os.fspath, identity.absent)):
+            log.info("%s: a toolchain part appeared where it would be found first; probing again", identity.path)
+            return False
+        for directory, digest in identity.directories:
+            if self._digests.listing_digest(directory) != digest:
+                log.info("%s: the entries of %s changed; probing the toolchain again", identity.path, directory)
+                return False
+        return True
+
+
+def _values(identity: CompilerIdentity, env: Mapping[str, str]) -> tuple[str | None, ...]:
+    return tuple(env.get(name) for name in identity.env_names)
 
 
 class Engine:
@@ -55,7 +88,7 @@ class Engine:
         self.config = config
         self.host = host or build_host(strict=config.flag(names.STRICT_PLUGINS))
         self.digests = FileDigests()
-        self.identities = IdentityMemo()
+        self.identities = IdentityMemo(self.digests)
         self.stats = StatsFile(config.cache_dir)
         self.store = store or self._build_store()
         self.accounting = StatsAccounting(self.stats, self.store)

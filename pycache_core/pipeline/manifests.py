@@ -25,6 +25,7 @@ from ..api import Outputs
 from ..entry import ManifestRecord, decode_manifest, encode_manifest
 from ..errors import EntryError
 from ..paths import BaseDirectories
+from . import freshness
 from .call import Call
 
 if TYPE_CHECKING:
@@ -141,6 +142,13 @@ def record(
         file_digests = tuple((bases.portable_path(os.fspath(p)), context.hash_file(Path(p))) for p in files)
     except OSError as exc:
         context.log.debug("no manifest recorded: %s", exc)
+        return None
+    # Hashed now, after the compile: only a file untouched since the call
+    # started is known to hold what the compile read.
+    changed = freshness.first_changed(files, call.started_ns)
+    if changed is not None:
+        call.delta.reason("not_cacheable", "input-changed-during-compile")
+        context.log.info("no manifest recorded: %s %s", *changed)
         return None
     new = ManifestRecord(
         files=file_digests,

@@ -113,18 +113,19 @@ def opened(engine: Engine, call: Call) -> Iterator[CallContext]:
 
 def identity(engine: Engine, call: Call) -> CompilerIdentity:
     """The toolchain's identity, probed once per (path, size, times) of the
-    executable and its target."""
+    executable and its target, and again whenever a part it names beyond
+    the driver no longer holds (re-checked on every call: `IdentityMemo`)."""
     invocation, context, family = call.invocation, call.context, call.family
     assert invocation is not None and context is not None and family is not None
     signature = (family.name, str(invocation.compiler), stat_signature(invocation.compiler),
                  stat_signature(Path(os.path.realpath(invocation.compiler))))
-    known = engine.identities.get(signature)
+    known = engine.identities.get(signature, invocation.env)
     if known is not None:
         return known
     probed = guard("probe", lambda: engine.host.hooks.probe_compiler(family, invocation.compiler, invocation.env, context))
     if probed is None:
         raise NoCache("probe", f"no plugin could identify {invocation.compiler}")
-    engine.identities.remember(signature, probed)
+    engine.identities.remember(signature, probed, invocation.env)
     return probed
 
 
