@@ -53,7 +53,22 @@ CACHEABLE = [
              private=dict(preprocessor_arguments=("-Iinc", "-I", "inc2", "-DX=1", "-D", "Y", "-UZ", "-include", "cfg.h",
                                                   "-isystem", "sys", "-iquote", "q", "-idirafter", "after",
                                                   "--sysroot=/sr", "-nostdinc"),
-                          include_files=("cfg.h",), no_direct="")),
+                          include_files=("cfg.h",), no_direct="",
+                          # keyed in both modes: -g3 and warnings see them (issue 13 B2)
+                          macro_arguments=("-DX=1", "-DY", "-UZ"))),
+    ),
+    (
+        "preprocessor flags gcc records in its debug information are keyed",
+        ["-c", "a.c", "-C", "-P", "-trigraphs", "-undef", "-Wp,-CC", "-nostdinc"],
+        dict(key=("-C", "-P", "-trigraphs", "-undef", FORCED),
+             private=dict(path_arguments=("-Wp,-CC",), preprocess_arguments=(
+                 "-E", "a.c", "-C", "-trigraphs", "-undef", "-Wp,-CC", "-nostdinc"))),
+    ),
+    (
+        "a recorded command line is the user's: no colour forced",
+        ["-c", "a.c", "-g", "-grecord-command-line"],
+        dict(key=("-g", "-grecord-command-line", "-fdiagnostics-color=auto"), run=None,
+             private=dict(record_command_line=True)),
     ),
     (
         "the preprocessor run keeps macros-defining options, drops outputs",
@@ -134,6 +149,18 @@ CACHEABLE = [
     ("-fpch-preprocess stays out of the -E run", ["-c", "a.c", "-fpch-preprocess"],
      dict(key=("-fpch-preprocess", FORCED), private=dict(preprocess_arguments=("-E", "a.c")))),
     ("-frecord-gcc-switches", ["-c", "a.c", "-frecord-gcc-switches"], dict(private=dict(record_command_line=True))),
+    # issue 13 B4: assembler options that are only flags, with a separate value
+    ("assembler flags and search path", ["-c", "a.c", "-Wa,--noexecstack,-I,inc", "-Xassembler", "--defsym",
+                                         "-Xassembler", "X=1"],
+     dict(key=(FORCED,),
+          private=dict(path_arguments=("-Wa,--noexecstack,-I,inc", "-Xassembler", "--defsym", "-Xassembler", "X=1")))),
+    # issue 13 B4: files read by options under a generic prefix are keyed
+    ("-fprofile-instr-use reads default.profdata", ["-c", "a.c", "-fprofile-instr-use"],
+     dict(private=dict(profile_uses=("-fprofile-instr-use",)))),
+    ("-frewrite-map-file is an input", ["-c", "a.c", "-frewrite-map-file=m.map"], dict(private=dict(input_files=("m.map",)))),
+    ("-fembed-offload-object is an input", ["-c", "a.c", "-fembed-offload-object=o.bin"],
+     dict(private=dict(input_files=("o.bin",)))),
+    ("-meabi takes a separate value", ["-c", "a.c", "-meabi", "gnu"], dict(key=("-meabi", "gnu", FORCED))),
 ]
 
 
@@ -203,6 +230,24 @@ NOT_CACHEABLE = [
     ("-fsave-optimization-record", ["-c", "a.c", "-fsave-optimization-record"], "extra-output"),
     ("-fopt-info to a file", ["-c", "a.c", "-fopt-info-vec=vec.txt"], "extra-output"),
     ("assembler listing", ["-c", "a.c", "-Wa,-adhln=a.lst"], "extra-output"),
+    # issue 13 B4: what -Wa, / -Xassembler pass on that reads or writes files
+    ("assembler dependency file", ["-c", "a.c", "-Wa,--MD,a.d"], "extra-output"),
+    ("assembler output", ["-c", "a.c", "-Wa,-o,x.o"], "extra-output"),
+    ("assembler response file", ["-c", "a.c", "-Wa,@opts"], "unsupported-option"),
+    ("another assembler input", ["-c", "a.c", "-Wa,extra.s"], "unsupported-option"),
+    ("another assembler input after -Xassembler", ["-c", "a.c", "-Xassembler", "extra.s"], "unsupported-option"),
+    ("assembler statistics", ["-c", "a.c", "-Wa,--statistics"], "unsupported-option"),
+    # issue 13 B4: options under the generic prefixes that read or write files
+    ("-fthin-link-bitcode", ["-c", "a.c", "-fthin-link-bitcode=a.bc"], "extra-output"),
+    ("-fbasic-block-sections", ["-c", "a.c", "-fbasic-block-sections=list=f.txt"], "unsupported-option"),
+    ("-gen-cdb-fragment-path", ["-c", "a.c", "-gen-cdb-fragment-path", "db"], "extra-output"),
+    ("-gen-decls", ["-c", "a.c", "-gen-decls"], "extra-output"),
+    ("-module-dependency-dir", ["-c", "a.c", "-module-dependency-dir", "d"], "modules"),
+    ("-fvtv-counts", ["-c", "a.c", "-fvtv-counts"], "extra-output"),
+    ("-ftime-report", ["-c", "a.c", "-ftime-report"], "compiler-report"),
+    ("-fmem-report", ["-c", "a.c", "-fmem-report-wpa"], "compiler-report"),
+    ("-fuse-line-directives", ["-c", "a.c", "-fuse-line-directives"], "unsupported-option"),
+    ("-fbuild-session-file", ["-c", "a.c", "-fbuild-session-file=stamp"], "modules"),
     ("-B", ["-c", "a.c", "-B/opt/bin"], "toolchain-override"),
     ("-specs", ["-c", "a.c", "-specs=my.specs"], "toolchain-override"),
     ("-fplugin", ["-c", "a.c", "-fplugin=x.so"], "compiler-plugin"),

@@ -4,8 +4,8 @@ and preprocessor-mode components. A change to what enters a key must show
 up here as a reviewed diff.
 
 ``<TMP>`` stands for the test's directory; the digest of preprocessed output
-(which depends on the system headers' text) is checked for shape and shown
-as ``<digest>``; every other value is literal.
+and of system headers' text (which depend on the machine) are checked for
+shape and shown as ``<digest>``; every other value is literal.
 """
 
 from __future__ import annotations
@@ -22,6 +22,11 @@ from .support import BASE_ENV, CLANG, GCC, GXX, make_context, make_invocation, n
 
 SOURCE_DIGEST = "f02cd0c224f03e6b04c9840b370b73856c3d1efa0dc748a41ce578baf975b717"  # blake3 of a.c below
 CXX_SOURCE_DIGEST = "e9688fe715a2265a2f20875c0d253b63b6f7a7cc3895db372351d1193e26cb17"  # blake3 of b.cpp below
+HEADER_DIGEST = "bb1a37f19b6533856046dbce9532c6a891a5ea91136f687bf93b789809b820cc"  # blake3 of inc/a.h
+#: Preprocessor mode keys the exact text of every file read (issue 13 B1,
+#: B2: messages quote it, clang's debug info holds its MD5): the source,
+#: the implicit stdc-predef.h, the header.
+TEXTS = [("text:<TMP>/a.c", SOURCE_DIGEST), ("text:/usr/include/stdc-predef.h", "<digest>"), ("text:<TMP>/inc/a.h", HEADER_DIGEST)]
 FORCED = "-fdiagnostics-color=always"
 LOCALE = [("env:LANG", "C"), ("env:LC_ALL", "C")]
 PREDEF = "/usr/include/stdc-predef.h"  # gcc's implicit include (clang has none)
@@ -45,7 +50,7 @@ def _show(components, root: Path):
     shown = []
     for c in components:
         name = c.name.replace(str(root), "<TMP>")
-        if c.name == "preprocessed":
+        if c.name == "preprocessed" or (c.name.startswith("text:") and "<TMP>" not in name and "<BASEDIR>" not in name):
             assert re.fullmatch(r"[0-9a-f]{64}", c.value)
             value = "<digest>"
         elif isinstance(c.value, tuple):
@@ -80,7 +85,7 @@ GCC_TABLE = [
         {},
         (FORCED,),
         _direct_head(("-Iinc",)) + LOCALE,
-        [("preprocessed", "<digest>")] + LOCALE,
+        [("preprocessed", "<digest>")] + LOCALE + TEXTS,
     ),
     (
         # The dependency file's target is rewritten for each call on a hit:
@@ -129,7 +134,7 @@ GCC_TABLE = [
         {},
         ("--coverage", FORCED),
         _direct_head(("-Iinc",)) + [("working-directory", "<TMP>"), ("object-path", "a.o")] + LOCALE,
-        [("preprocessed", "<digest>"), ("working-directory", "<TMP>"), ("object-path", "a.o")] + LOCALE,
+        [("preprocessed", "<digest>"), ("working-directory", "<TMP>"), ("object-path", "a.o")] + LOCALE + TEXTS,
     ),
     (
         "explicit dependency target: the object path stays out",
@@ -137,7 +142,7 @@ GCC_TABLE = [
         {},
         ("-MMD", "-MP", FORCED),
         _direct_head(("-Iinc",)) + [("path-arguments", ("-MT", "tgt"))] + LOCALE,
-        [("preprocessed", "<digest>"), ("path-arguments", ("-MT", "tgt"))] + LOCALE,
+        [("preprocessed", "<digest>"), ("path-arguments", ("-MT", "tgt"))] + LOCALE + TEXTS,
     ),
     (
         "the kernel's -Wp,-MMD keeps direct mode",
@@ -145,7 +150,7 @@ GCC_TABLE = [
         {},
         ("-Wp,-MMD", FORCED),
         _direct_head(("-Iinc",)) + [("object-path", "a.o")] + LOCALE,
-        [("preprocessed", "<digest>"), ("object-path", "a.o")] + LOCALE,
+        [("preprocessed", "<digest>"), ("object-path", "a.o")] + LOCALE + TEXTS,
     ),
     (
         "variables the compiler reads, and only those",
@@ -153,7 +158,7 @@ GCC_TABLE = [
         {"CPATH": "inc", "SOURCE_DATE_EPOCH": "0", "HOME": "/root", "AWS_SECRET_ACCESS_KEY": "hunter2"},
         (FORCED,),
         _direct_head(()) + [("env:CPATH", "inc"), ("env:SOURCE_DATE_EPOCH", "0")] + LOCALE,
-        [("preprocessed", "<digest>"), ("env:CPATH", "inc"), ("env:SOURCE_DATE_EPOCH", "0")] + LOCALE,
+        [("preprocessed", "<digest>"), ("env:CPATH", "inc"), ("env:SOURCE_DATE_EPOCH", "0")] + LOCALE + TEXTS,
     ),
     (
         "other -Wp options: preprocessor mode only",
@@ -161,7 +166,8 @@ GCC_TABLE = [
         {},
         (FORCED,),
         None,
-        [("preprocessed", "<digest>")] + LOCALE,
+        # -Wp, arguments are keyed as given (gcc records -Wp,-C; -D counts)
+        [("preprocessed", "<digest>"), ("path-arguments", ("-Wp,-DX",))] + LOCALE + TEXTS,
     ),
 ]
 
@@ -213,11 +219,13 @@ def test_gxx_golden(tree: Path) -> None:
 @needs_clang
 def test_clang_golden(tree: Path) -> None:
     """clang-only inputs: a sanitizer ignore list (hashed) and a recorded
-    command line (clang puts -I, -D and -o into the object)."""
+    command line (clang puts -I, -D and -o into the object). The recorded
+    command line is the user's: no colour forced into it (issue 13 B2)."""
     args = ["-c", "a.c", "-Iinc", "-DX", "-fsanitize=address", "-fsanitize-ignorelist=ign.txt",
             "-frecord-command-line", "-o", "a.o"]
     parsed, direct, deps = _components(tree, args, compiler=CLANG)
-    assert parsed.key_arguments == ("-fsanitize=address", "-frecord-command-line", FORCED)
+    assert parsed.key_arguments == ("-fsanitize=address", "-frecord-command-line", "-fdiagnostics-color=auto")
+    assert parsed.run_arguments is None and not parsed.colour_diagnostics
     shared = [
         ("path-arguments", ("-fsanitize-ignorelist=ign.txt",)),
         ("command-line", tuple(args)),
@@ -226,7 +234,7 @@ def test_clang_golden(tree: Path) -> None:
         ("working-directory", "<TMP>"),
     ] + LOCALE
     assert direct == _direct_head(("-Iinc", "-DX")) + shared
-    assert deps == [("preprocessed", "<digest>")] + shared
+    assert deps == [("preprocessed", "<digest>")] + shared + [("macro-arguments", ("-DX",)), TEXTS[0], TEXTS[2]]
 
 
 @needs_gcc

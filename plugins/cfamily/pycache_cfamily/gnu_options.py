@@ -306,6 +306,10 @@ GNU_OPTIONS = OptionTable(
         # objects that embed the whole command line (clang records -I, -D, -o)
         _cg("-frecord-command-line", kind=K.RECORD_COMMAND_LINE),
         _cg("-frecord-gcc-switches", kind=K.RECORD_COMMAND_LINE),
+        # clang's embedded bitcode carries (some of) cc1's command line
+        _cg("-fembed-bitcode", kind=K.RECORD_COMMAND_LINE),
+        _cg("-fembed-bitcode", F.EQUALS, kind=K.RECORD_COMMAND_LINE),
+        _cg("-fembed-bitcode-marker", kind=K.RECORD_COMMAND_LINE),
         # PCH use
         _cg("-fpch-preprocess", kind=K.PCH_PREPROCESS),
         # --- refused -f options -----------------------------------------------
@@ -356,6 +360,67 @@ GNU_OPTIONS = OptionTable(
         _refuse("-Xcuda-", F.JOINED, R.UNSUPPORTED_OPTION),
         _refuse("-Xopenmp-target", F.JOINED, R.UNSUPPORTED_OPTION),
         _refuse("-Xanalyzer", F.SEPARATE, R.UNSUPPORTED_OPTION),
+        # --- under the generic prefixes, found by tools/audit_gnu_options.py ---
+        # (each reads or writes a file, or takes a separate value, so the
+        # generic -f/-m/-g rows must not take it)
+        # inputs whose content changes the result
+        _cg("-fprofile-instr-use", kind=K.PROFILE_USE),  # clang: default.profdata here
+        _refuse("-fprofile-sample-use", F.FLAG, R.PROFILE_USE),  # no file named
+        _cg("-fembed-offload-object", F.EQUALS, path=True, kind=K.INPUT_FILE),
+        _cg("-frewrite-map-file", F.EQUALS, path=True, kind=K.INPUT_FILE),
+        _cg("-fsanitize-system-blacklist", F.EQUALS, path=True, kind=K.INPUT_FILE),
+        _refuse("-fbasic-block-sections", F.EQUALS, R.UNSUPPORTED_OPTION),  # list=<file> reads a file
+        _refuse("-fbuild-session-file", F.EQUALS, R.MODULES),  # a file's modification time
+        _refuse("-fthinlto-index", F.EQUALS, R.UNSUPPORTED_OPTION),
+        _refuse("-fself-test", F.EQUALS, R.UNSUPPORTED_OPTION),
+        _refuse("-fplugin-arg-", F.JOINED, R.COMPILER_PLUGIN),
+        # files written beside the object, or a path the object embeds
+        _refuse("-fthin-link-bitcode", F.EQUALS, R.EXTRA_OUTPUT),
+        _refuse("-fvtv-counts", F.FLAG, R.EXTRA_OUTPUT),  # vtv_count_data.log
+        _refuse("-fvtv-debug", F.FLAG, R.EXTRA_OUTPUT),  # vtv_set_ptr_data.log
+        _refuse("-fhip-dump-offload-linker-script", F.FLAG, R.EXTRA_OUTPUT),
+        _refuse("-gen-", F.JOINED, R.EXTRA_OUTPUT),  # -gen-decls, -gen-cdb-fragment-path DIR, -gen-reproducer
+        _refuse("-module-", F.JOINED, R.MODULES),  # -module-dependency-dir DIR, -module-file-info
+        _cg("-fmemory-profile", F.EQUALS, path=True),  # the runtime's output directory
+        # measurements printed anew by every run
+        _refuse("-ftime-report", F.JOINED, R.COMPILER_REPORT),
+        _refuse("-fmem-report", F.JOINED, R.COMPILER_REPORT),
+        _refuse("-fpre-ipa-mem-report", F.FLAG, R.COMPILER_REPORT),
+        _refuse("-fpost-ipa-mem-report", F.FLAG, R.COMPILER_REPORT),
+        _refuse("-flto-report", F.JOINED, R.COMPILER_REPORT),
+        _refuse("-fstats", F.FLAG, R.COMPILER_REPORT),
+        # change the form of the key's -E run (line markers, macro expansion)
+        _refuse("-fuse-line-directives", F.FLAG, R.UNSUPPORTED_OPTION),
+        _refuse("-fdebug-cpp", F.FLAG, R.UNSUPPORTED_OPTION),
+        _refuse("-fdirectives-only", F.FLAG, R.UNSUPPORTED_OPTION),
+        _refuse("-frewrite-includes", F.FLAG, R.UNSUPPORTED_OPTION),
+        _refuse("-frewrite-imports", F.FLAG, R.UNSUPPORTED_OPTION),
+        # other languages, offloading, modules, PCH builds
+        _refuse("-fpre-include", F.EQUALS, R.UNSUPPORTED_OPTION),
+        _refuse("-frecord-marker", F.EQUALS, R.UNSUPPORTED_OPTION),
+        _refuse("-fbootclasspath", F.EQUALS, R.UNSUPPORTED_OPTION),
+        _refuse("-fclasspath", F.EQUALS, R.UNSUPPORTED_OPTION),
+        _refuse("-fcompile-resource", F.EQUALS, R.UNSUPPORTED_OPTION),
+        _refuse("-foutput-class-dir", F.EQUALS, R.UNSUPPORTED_OPTION),
+        _refuse("-fintrinsic-modules-path", F.JOINED_OR_SEPARATE, R.MODULES),
+        _refuse("-gnat", F.JOINED, R.UNSUPPORTED_OPTION),
+        _refuse("-fopenmp-targets", F.EQUALS, R.UNSUPPORTED_OPTION),
+        _refuse("-fsystem-module", F.FLAG, R.MODULES),
+        _refuse("-gmodules", F.FLAG, R.MODULES),
+        _refuse("-fpch-codegen", F.FLAG, R.PCH_CREATION),
+        _refuse("-fpch-debuginfo", F.FLAG, R.PCH_CREATION),
+        # a separate value (the generic rows would take it for an input)
+        _cg("-meabi", F.SEPARATE),
+        _cg("-mthread-model", F.SEPARATE),
+        _cg("-ftrapv-handler", F.SEPARATE),
+        _cg("-ftrapv-handler", F.EQUALS),
+        _cg("-fxray-instruction-threshold", F.SEPARATE),
+        _cg("-fxray-instruction-threshold", F.EQUALS),
+        _link("-filelist", F.SEPARATE, path=True),
+        _link("-framework", F.SEPARATE),
+        # not -O with a value: a language switch for the sources
+        _cg("-ObjC"),
+        _cg("-ObjC++"),
         # --- linking (unused with -c, but both compilers warn about some) -----
         _link("-l", F.JOINED_OR_SEPARATE),
         _link("-L", F.JOINED_OR_SEPARATE, path=True),

@@ -14,7 +14,11 @@ headers that *appear*. Given the search list the preprocessor printed with
   stay empty for the answer to stay the same.
 
 Both name paths that must stay absent; the core checks them on each hit.
-Paths here are POSIX paths as gcc and clang print them.
+A place that holds something other than a regular file (a directory, a
+dangling link) is skipped by the preprocessor but would be taken once a
+file replaced it; "must stay absent" cannot say that, so both raise
+`UnrecordableLookup` (the caller records no manifest). Paths here are
+POSIX paths as gcc and clang print them.
 """
 
 from __future__ import annotations
@@ -27,12 +31,22 @@ from pathlib import Path
 
 from .preprocessed import Marker
 
-__all__ = ["SearchPath", "has_include_lookups", "parse_search_path", "resolve", "shadow_candidates", "uses_has_include"]
+__all__ = [
+    "SearchPath",
+    "UnrecordableLookup",
+    "has_include_lookups",
+    "parse_search_path",
+    "preprocessor_messages",
+    "resolve",
+    "shadow_candidates",
+    "uses_has_include",
+]
 
 # A __has_include(...) call (not `defined(__has_include)`), and the
 # literal forms of __has_include whose lookups a manifest can record.
 _HAS_INCLUDE_CALL = re.compile(rb"__has_include(?:_next)?\s*\(")
-_HAS_INCLUDE_LITERAL = re.compile(rb'__has_include(?:_next)?\s*\(\s*(<[^<>"\n]+>|"[^"<>\n]+")\s*\)')
+_HAS_INCLUDE_LITERAL = re.compile(rb'__has_include(_next)?\s*\(\s*(<[^<>"\n]+>|"[^"<>\n]+")\s*\)')
+_DEFINE_LINE = re.compile(rb"^\s*#\s*define\b")
 
 _QUOTE_START = '#include "..." search starts here:'
 _BRACKET_START = "#include <...> search starts here:"
@@ -40,15 +54,23 @@ _SEARCH_END = "End of search list."
 _NONEXISTENT = re.compile(r'^ignoring nonexistent directory "(.*)"$')
 
 
+class UnrecordableLookup(ValueError):
+    """A lookup whose answer a list of paths that must stay absent cannot
+    keep (see the module docstring)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SearchPath:
     """The preprocessor's include search list: ``quote`` (``-iquote``) for
     ``#include "..."`` only, then ``bracket`` for both forms; ``missing``:
-    directories it was given that did not exist."""
+    directories it was given that did not exist; ``unusual``: entries
+    searched by other rules than directory + name (frameworks, header maps),
+    whose lookups this module does not model."""
 
     quote: tuple[str, ...]
     bracket: tuple[str, ...]
     missing: tuple[str, ...]
+    unusual: tuple[str, ...] = ()
 
 
 def uses_has_include(data: bytes) -> bool:
@@ -63,6 +85,7 @@ def parse_search_path(stderr: str) -> SearchPath | None:
     quote: list[str] = []
     bracket: list[str] = []
     missing: list[str] = []
+    unusual: list[str] = []
     section = None
     seen = False
     for line in stderr.splitlines():
@@ -81,12 +104,55 @@ def parse_search_path(stderr: str) -> SearchPath | None:
             continue
         if section is not None and line.startswith(" "):
             entry = line[1:]
-            if entry.endswith(" (framework directory)"):
-                entry = entry[: -len(" (framework directory)")]
+            for suffix in (" (framework directory)", " (headermap)"):
+                if entry.endswith(suffix):
+                    entry = entry[: -len(suffix)]
+                    unusual.append(entry)
             section.append(entry)
     if not seen:
         return None
-    return SearchPath(quote=tuple(quote), bracket=tuple(bracket), missing=tuple(missing))
+    return SearchPath(quote=tuple(quote), bracket=tuple(bracket), missing=tuple(missing), unusual=tuple(unusual))
+
+
+# What ``-v`` adds to a preprocessor run's stderr (gcc's driver and cc1,
+# clang's driver and -cc1), line by line; the rest is what the
+# preprocessor itself printed.
+_VERBOSE_LINE = re.compile(
+    r"^(?:Using built-in specs\.|Reading specs from .*|COLLECT_[A-Z_]+=.*|OFFLOAD_TARGET_[A-Z_]+=.*"
+    r"|Target: .*|Configured with: .*|Thread model: .*|Supported LTO compression algorithms: .*"
+    r"|(?:gcc|clang) version .*|.*\bclang version \S+.*|InstalledDir: .*|Configuration file: .*"
+    r"|Found (?:candidate GCC|CUDA|HIP) installation: .*|Selected GCC installation: .*"
+    r"|(?:Candidate|Selected) multilib: .*|System configuration file directory: .*"
+    r"|User configuration file directory: .*| \(in-process\)|clang -cc1 version .*"
+    r"|COMPILER_PATH=.*|LIBRARY_PATH=.*|ignoring (?:nonexistent|duplicate) directory \".*\""
+    r"|\s*as it is a non-system directory that duplicates a system directory)$"
+)
+# The compiler proper's own command line: gcc's " /path/cc1 -E ...",
+# clang's ' "/path/clang" -cc1 ...'.
+_SUBCOMMAND = re.compile(r'^ (?:\S*/)?cc1(?:plus|obj|objplus)? |^ "[^"]*" -cc1 ')
+
+
+def preprocessor_messages(stderr: str) -> str:
+    """What a ``-v -E`` run printed besides ``-v``'s own lines: the
+    preprocessor's diagnostics (``#warning``, ``#pragma GCC warning``,
+    ``-Wunused-macros``, a missing include directory...), which a compile
+    prints too and a key of the preprocessed text alone would not see.
+    Lines this function does not know are kept: at worst a key changes
+    more often, never less."""
+    kept: list[str] = []
+    in_search_list = False
+    for line in stderr.splitlines():
+        if line in (_QUOTE_START, _BRACKET_START):
+            in_search_list = True
+            continue
+        if in_search_list:
+            if line == _SEARCH_END:
+                in_search_list = False
+            continue
+        if _VERBOSE_LINE.match(line) or _SUBCOMMAND.match(line):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def _strip_dir(directory: str) -> str:
@@ -148,44 +214,79 @@ def shadow_candidates(
         searched = [d or "." for d in own] + chain
         for position, name in splits:
             for earlier in searched[:position]:
-                candidate = _first_missing(resolve(cwd, _strip_dir(earlier)), name, exists)
+                directory = resolve(cwd, _strip_dir(earlier))
+                candidate = _first_missing(directory, name, exists)
                 if candidate is not None:
                     absent[Path(candidate)] = None
+                else:
+                    _taken_or_unrecordable(os.path.join(directory, name))
     return list(absent)
 
 
+def _taken_or_unrecordable(path: str) -> None:
+    """``path`` exists: fine when it is a regular file (taken, or not
+    searched); otherwise the preprocessor skipped it and a file there later
+    would be taken -- not expressible as "must stay absent"."""
+    if not os.path.isfile(path):
+        kind = "a dangling link" if os.path.islink(path) else "no regular file"
+        raise UnrecordableLookup(f"{path} is {kind}: a file created there would be found")
+
+
 def has_include_lookups(
-    data: bytes, includer: Path, search: SearchPath | None, cwd: Path
+    data: bytes, includer: Path, search: SearchPath | None, cwd: Path, *, current_dirs: Iterable[str] = ()
 ) -> tuple[list[Path], list[Path]] | None:
     """What each ``__has_include`` in a file looks up: (files it finds, paths
     that must stay absent for the answers to stay the same).
 
     Every directory the lookup would search is recorded up to the first hit
     (all of them for ``__has_include_next``, which is conservative: more
-    recorded paths can only turn a hit into a miss). None when an argument
-    is computed by a macro, or the search list is unknown.
+    recorded paths can only turn a hit into a miss). A quoted lookup inside
+    a ``#define`` is evaluated where the macro is expanded: pass the
+    directories of every file of the unit as ``current_dirs``. None when an
+    argument is computed by a macro, or the search list is unknown; raises
+    `UnrecordableLookup` for a place holding something else than a file.
     """
     if search is None:
         return None
-    literals = _HAS_INCLUDE_LITERAL.findall(data)
-    if len(literals) != len(_HAS_INCLUDE_CALL.findall(data)):
-        return None
+    current_dirs = tuple(current_dirs)
+    spliced = data.replace(b"\\\n", b"")
+    literals: dict[tuple[bytes, bytes, bool], None] = {}
+    for line in spliced.splitlines():
+        in_macro = _DEFINE_LINE.match(line) is not None
+        for match in _HAS_INCLUDE_LITERAL.finditer(line):
+            literals[(match.group(1) or b"", match.group(2), in_macro)] = None
+    if len(_HAS_INCLUDE_LITERAL.findall(spliced)) != len(_HAS_INCLUDE_CALL.findall(spliced)):
+        return None  # a computed argument
     found: list[Path] = []
     missing: list[Path] = []
-    for literal in dict.fromkeys(literals):
+    for next_, literal, in_macro in literals:
         name = literal[1:-1].decode("utf-8", "surrogateescape")
         if os.path.isabs(name):
-            (found if os.path.lexists(name) else missing).append(Path(name))
+            if os.path.lexists(name):
+                _taken_or_unrecordable(name)
+                found.append(Path(name))
+            else:
+                missing.append(Path(name))
             continue
         quoted = literal.startswith(b'"')
-        directories = ([str(includer.parent), *search.quote] if quoted else []) + list(search.bracket)
+        # A quoted lookup starts in the directory of the file being read:
+        # this one, or -- for one inside a macro definition -- whichever
+        # file expands the macro.
+        here = [str(includer.parent), *(current_dirs if in_macro else ())]
+        directories = [*dict.fromkeys(here), *search.quote] if quoted else []
+        directories += list(search.bracket)
         for directory in directories:
             base = resolve(cwd, _strip_dir(directory))
             candidate = _first_missing(base, name, os.path.lexists)
             if candidate is None:
+                _taken_or_unrecordable(os.path.join(base, name))
                 found.append(Path(base, name))
-                break
-            missing.append(Path(candidate))
+                if not next_:
+                    break
+                # __has_include_next: where its search starts is not
+                # modelled, so every place of the list is recorded
+            else:
+                missing.append(Path(candidate))
     return found, missing
 
 

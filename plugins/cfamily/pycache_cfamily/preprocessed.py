@@ -9,7 +9,9 @@ and the sources behind it.
 - `assembler_reads_files`: ``.incbin`` (and ``.include`` in assembler
   sources) make the assembler read files no key sees;
 - `uses_time_macros`: sources whose result a manifest of headers cannot
-  vouch for (see also `pycache_cfamily.includes.uses_has_include`).
+  vouch for (see also `pycache_cfamily.includes.uses_has_include`);
+- `compares_file_times`: ``#pragma GCC dependency``, which compares the
+  modification times of two files -- no content captures that.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = [
     "Marker",
     "assembler_reads_files",
     "parse_markers",
+    "compares_file_times",
     "strip_working_directory_marker",
     "uses_time_macros",
 ]
@@ -34,6 +37,11 @@ _MARKER = re.compile(rb'\n# \d+ "([^"\\\n]*(?:\\.[^"\\\n]*)*)"((?: [1-4])*)[ \t]
 _WORKING_DIR_MARKER = re.compile(rb'# 1 "(?:[^"\\]|\\.)*//"\r?')
 _TIME_MACROS = re.compile(rb"__(?:DATE|TIME|TIMESTAMP)__")
 _INCBIN = re.compile(rb"\.incbin\b")
+# #pragma GCC dependency / clang dependency, _Pragma("GCC dependency ...").
+_PRAGMA_DEPENDENCY = re.compile(rb"\b(?:GCC|clang)(?:\s|/\*.*?\*/)+dependency\b", re.S)
+# _Pragma whose argument is not a string literal: its text is computed.
+_COMPUTED_PRAGMA = re.compile(rb'\b_Pragma\s*\(\s*(?!(?:u8|u|U|L)?")')
+_DEPENDENCY_WORD = re.compile(rb"\bdependency\b")
 _ASM_INCLUDE = re.compile(rb"^\s*\.include\b", re.M)
 
 
@@ -81,13 +89,86 @@ def strip_working_directory_marker(output: bytes) -> bytes:
 
 
 def assembler_reads_files(output: bytes, *, assembler_source: bool) -> bool:
-    """The compile makes the assembler read files itself: ``.incbin`` in
-    any preprocessed output (inline asm), ``.include`` in an assembler
-    source (``assembler_source``: ``-x assembler-with-cpp``)."""
-    return bool(_INCBIN.search(output) or (assembler_source and _ASM_INCLUDE.search(output)))
+    """The compile may make the assembler read files itself (see
+    `assembler_file_reads`)."""
+    return bool(assembler_file_reads(output, assembler_source=assembler_source))
+
+
+# Directives that make GNU as (or clang's integrated assembler) read a file,
+# and directive names the assembler builds itself: a macro argument or
+# ``\()`` inside the name (``.inc\()bin``, ``.\name``), or the alternate
+# macro syntax, where ``&`` pastes too.
+_READING_DIRECTIVE = re.compile(rb"(?i)(?:^|[\s;:])\.(?:incbin|include)\b")
+_COMPUTED_DIRECTIVE = re.compile(rb"(?i)(?:^|[\s;:])\.[a-z0-9_.$]*\\|\.altmacro\b")
+# An asm statement (GNU C, C++ asm declarations): the keyword, qualifiers,
+# then its template -- the adjacent string literals after the parenthesis.
+_ASM_START = re.compile(rb"\b(?:__asm__|__asm|asm)\b(?:\s+(?:volatile|__volatile__|__volatile|goto|inline|__inline__))*\s*\(")
+_LITERAL = re.compile(rb'\s*(?:u8|u|U|L)?(?:"((?:[^"\\\n]|\\.)*)"|R"([^ ()\\\t\n]{0,16})\((.*?)\)\2")', re.S)
+_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]+)|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
+_SIMPLE_ESCAPES = {b"n": b"\n", b"t": b"\t", b"r": b"\r", b"a": b"\a", b"b": b"\b", b"f": b"\f", b"v": b"\v"}
+
+
+def assembler_file_reads(output: bytes, *, assembler_source: bool) -> str:
+    """Why the assembler may read a file no key sees ("" when it cannot):
+    ``.incbin``/``.include`` in an assembler source (``assembler_source``:
+    ``-x assembler-with-cpp``) or in an asm statement's template -- its
+    string literals joined and their escapes decoded, so ``".inc" "bin"``
+    and ``"\\x2eincbin"`` are seen -- or a directive name the assembler
+    builds from macro arguments. The raw text is searched too (clang's
+    ``__asm { }`` blocks carry no strings). Conservative: a directive in a
+    false ``.if`` branch counts."""
+    text = _MARKER.sub(b"", output)
+    texts = [text] if assembler_source else [text, *_asm_templates(text)]
+    for asm in texts:
+        if _READING_DIRECTIVE.search(asm) and (assembler_source or asm is not text or _INCBIN.search(asm)):
+            return "the assembler reads a file (.incbin or .include)"
+        if asm is not text or assembler_source:
+            if _COMPUTED_DIRECTIVE.search(asm):
+                return "the assembler builds a directive name from macro arguments"
+    return ""
+
+
+def _asm_templates(text: bytes) -> list[bytes]:
+    """The decoded template of every asm statement in preprocessed C/C++."""
+    found = []
+    for start in _ASM_START.finditer(text):
+        position, parts = start.end(), []
+        while (literal := _LITERAL.match(text, position)) is not None:
+            raw = literal.group(3) if literal.group(3) is not None else _decode(literal.group(1))
+            parts.append(raw)
+            position = literal.end()
+        found.append(b"".join(parts))
+    return found
+
+
+def _decode(body: bytes) -> bytes:
+    def one(match: re.Match[bytes]) -> bytes:
+        octal, hexa, short, long_, other = match.groups()
+        if octal is not None:
+            return bytes([int(octal, 8) & 0xFF])
+        if hexa is not None:
+            return bytes([int(hexa, 16) & 0xFF])
+        if short is not None or long_ is not None:
+            return chr(int(short or long_, 16)).encode("utf-8", "surrogatepass")
+        return _SIMPLE_ESCAPES.get(other, other)
+
+    return _ESCAPE.sub(one, body)
 
 
 def uses_time_macros(data: bytes) -> bool:
     """A source or header that names ``__DATE__``, ``__TIME__`` or ``__TIMESTAMP__``."""
     return _TIME_MACROS.search(data) is not None
 
+
+
+def compares_file_times(texts: list[bytes]) -> bool:
+    """Whether the files of one translation unit (its source and headers)
+    may ask the preprocessor to compare file times: ``#pragma GCC
+    dependency`` (or ``clang dependency``) anywhere, or a ``_Pragma`` whose
+    text is computed by a macro in a unit that names ``dependency`` at all.
+    Conservative: a mention in a comment counts too. (A pragma name built
+    by token pasting, ``depend ## ency``, is not seen.)"""
+    spliced = [t.replace(b"\\\n", b"") for t in texts]
+    if any(_PRAGMA_DEPENDENCY.search(t) for t in spliced):
+        return True
+    return any(_COMPUTED_PRAGMA.search(t) for t in spliced) and any(_DEPENDENCY_WORD.search(t) for t in spliced)

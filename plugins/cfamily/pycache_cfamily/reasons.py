@@ -44,11 +44,15 @@ MULTIPLE_DEPFILES = "multiple-depfiles"
 MULTIPLE_ARCHITECTURES = "multiple-architectures"
 RESPONSE_FILE = "response-file"
 MISSING_ARGUMENT = "missing-argument"
+#: -ftime-report & co.: measurements printed anew by every run
+COMPILER_REPORT = "compiler-report"
 
 # --- later stages: dependencies, the compile, its outputs ---------------------
 MISSING_INPUT = "missing-input"
 PREPROCESSOR_ERROR = "preprocessor-error"
 ASSEMBLER_INCLUDE = "assembler-include"
+#: ``#pragma GCC dependency``: the preprocessor compares two files' times
+FILE_TIMES = "pragma-dependency"
 PCH_USE = "pch-use"
 COMPILE_FAILED = "compile-failed"
 MISSING_OUTPUT = "missing-output"

@@ -15,9 +15,14 @@ How each argument enters the cache key (see dependencies.py for the rest):
   ``-std=``, ``-m*``, ``-f*``) are ``key_arguments``; those whose value is a
   path (``-fdebug-prefix-map=``, ``-L``) go to ``GccCall.path_arguments``
   instead, made portable by the key hooks (parsing has no relocator);
-- preprocessor options (``-I``, ``-D``, ``-include``...) are *not* key
-  arguments in preprocessor mode: their whole effect is in the preprocessed
-  output, so ``-I inc`` and ``-Iinc`` share results. Direct mode keys them;
+- preprocessor options (``-I``, ``-include``...) are *not* key arguments
+  in preprocessor mode: their whole effect is in the preprocessed output,
+  so ``-I inc`` and ``-Iinc`` share results. Direct mode keys them. Three
+  kinds reach the result beyond that output and are keyed in both modes:
+  macro definitions (``-D``/``-U``: ``-g3`` debug information records them,
+  warnings name them), preprocessor flags gcc records in its debug
+  information (``-C``, ``-P``, ``-trigraphs``, ``-undef``...), and whatever
+  ``-Wp,``/``-Xpreprocessor`` pass on;
 - dependency-file options that shape the file's content (``-MD``/``-MMD``,
   ``-MT``, ``-MQ``, ``-MP``, ``-MG``) are key arguments; where files go
   (``-o``, ``-MF``) is not: the dependency file is a `MakeDepfile` whose
@@ -110,6 +115,10 @@ class GccCall:
     cwd_sensitive: bool
     record_command_line: bool
     all_arguments: tuple[str, ...]
+    #: -D/-U as one argument each, in order (``-DX=1``, ``-UY``)
+    macro_arguments: tuple[str, ...] = ()
+    #: -imacros files: their macros reach the result, their text no marker
+    macro_files: tuple[str, ...] = ()
     #: why direct mode cannot be used ("" = it can)
     no_direct: str = ""
 
@@ -148,6 +157,9 @@ class _Walk:
     cwd_sensitive: bool = False
     record_command_line: bool = False
     colour: str | None = None
+    macro_args: list[str] = field(default_factory=list)
+    macro_files: list[str] = field(default_factory=list)
+    assembler_value_of: str | None = None  # an assembler option waiting for its value
     arches: int = 0
 
 
@@ -231,9 +243,20 @@ def _on_depfile_format(walk: _Walk, arg: ParsedArg) -> Refusal:
 # --- the preprocessor ---------------------------------------------------------------------
 
 
+#: Preprocessor options that define or remove macros.
+_MACRO_OPTIONS = frozenset({"-D", "-U"})
+#: Preprocessor flags gcc records in DW_AT_producer (-nostdinc & co. only
+#: change where headers are found, which the preprocessed text shows).
+_RECORDED_FLAGS = frozenset({"-C", "-CC", "-trigraphs", "-undef", "-traditional", "-traditional-cpp"})
+
+
 def _on_preprocessor(walk: _Walk, arg: ParsedArg) -> Refusal:
     walk.pp_args.extend(arg.tokens)
     walk.cpp_command.extend(arg.tokens)
+    if arg.spec is not None and arg.spec.spelling in _MACRO_OPTIONS:
+        walk.macro_args.append(arg.joined())
+    elif arg.spec is not None and arg.spec.spelling in _RECORDED_FLAGS:
+        walk.key.extend(arg.tokens)
     return None
 
 
@@ -248,6 +271,7 @@ def _on_macro_include(walk: _Walk, arg: ParsedArg) -> Refusal:
     # dependency file's list apart.
     walk.no_direct = walk.no_direct or "-imacros files are not visible in the preprocessed output"
     walk.path_args.extend(arg.tokens)
+    walk.macro_files.append(arg.value or "")
     return _on_preprocessor(walk, arg)
 
 
@@ -273,12 +297,15 @@ def _on_preprocessor_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
             R.UNSUPPORTED_PREPROCESSOR_OPTION, f"{given}: dependency options passed to the preprocessor are not understood"
         )
     walk.no_direct = walk.no_direct or f"{given} is passed to the preprocessor unseen"
+    # Keyed as given: what it defines or records (-Wp,-C) shows in no text.
+    walk.path_args.extend(arg.tokens)
     return _on_preprocessor(walk, arg)
 
 
 def _on_line_markers_off(walk: _Walk, arg: ParsedArg) -> Refusal:
-    # Only -E output changes; the key's preprocessor run needs the markers.
-    walk.ignored.extend(arg.tokens)
+    # The key's preprocessor run needs the markers, so it never gets -P;
+    # the compile does, and gcc records it in DW_AT_producer.
+    walk.key.extend(arg.tokens)
     return None
 
 
@@ -332,7 +359,8 @@ def _debug_info(walk: _Walk, arg: ParsedArg) -> Refusal:
         walk.split_dwarf = True
     elif option in ("-gno-split-dwarf", "-gsplit-dwarf=single"):
         walk.split_dwarf = False
-    if option == "-grecord-command-line" or option == "-grecord-gcc-switches":
+    if option in ("-grecord-command-line", "-grecord-gcc-switches", "-gcodeview"):
+        # clang's DW_AT_producer / CodeView build info record the command line.
         walk.record_command_line = True
     elif option in ("-gno-record-command-line", "-gno-record-gcc-switches"):
         walk.record_command_line = False
@@ -359,11 +387,33 @@ def _frontend_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
     return None
 
 
+#: GNU as options whose value is the next argument.
+_GAS_SEPARATE = frozenset({"-I", "--debug-prefix-map", "--defsym"})
+#: GNU as options that print and may exit instead of assembling quietly.
+_GAS_PRINTS = frozenset({"--version", "-V", "-v", "--help", "--target-help", "--dump-config", "--statistics"})
+
+
 def _assembler_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
+    """What ``-Wa,a,b`` / ``-Xassembler a`` pass to the assembler (GNU as;
+    clang's integrated assembler takes a subset): options are keyed, the
+    ones that write files, read options or inputs from files, or print are
+    refused; an option with a separate value takes the next part (for
+    ``-Xassembler``, the next ``-Xassembler``)."""
     for part in arg.values():
-        if part.startswith(("-a", "--MD", "-MD", "--listing")):
+        expecting, walk.assembler_value_of = walk.assembler_value_of, None
+        if expecting is not None:
+            continue  # -I's directory, a --defsym or prefix map: keyed with the option
+        if part.startswith("@"):
+            return NotCacheable(R.UNSUPPORTED_OPTION, f"assembler option {part} reads options from a file")
+        if not part.startswith("-"):
+            return NotCacheable(R.UNSUPPORTED_OPTION, f"assembler argument {part} names another input for the assembler")
+        if part.startswith(("-a", "--MD", "-MD", "--listing")) or part == "-o":
             return NotCacheable(R.EXTRA_OUTPUT, f"assembler option {part} writes another file")
-        if part.startswith(("-g", "--gdwarf", "--gen-debug", "--debug")):
+        if part in _GAS_PRINTS:
+            return NotCacheable(R.UNSUPPORTED_OPTION, f"assembler option {part} prints instead of assembling quietly")
+        if part in _GAS_SEPARATE:
+            walk.assembler_value_of = part
+        elif part.startswith(("-g", "--gdwarf", "--gen-debug", "--gstabs")):
             walk.debug = True
     return None
 
@@ -549,10 +599,16 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         outputs["gcno"] = OutputSlot(path=Path(replace_suffix(object_path, ".gcno")))
 
     # 4. Diagnostics colour: unless the user chose, always colour, so that
-    # one stored stderr serves terminals (as is) and pipes (stripped).
+    # one stored stderr serves terminals (as is) and pipes (stripped) --
+    # except when the object records the command line: pycache never
+    # changes what the compiler writes, so such a call runs as given and
+    # its messages are plain (asking for colour, -fdiagnostics-color=always,
+    # gives it, and the object records that as it would uncached).
     run_arguments = None
     colour_diagnostics = False
-    if walk.colour is None or walk.colour == "auto":
+    if walk.record_command_line:
+        key.append(f"-fdiagnostics-color={walk.colour or 'auto'}")
+    elif walk.colour is None or walk.colour == "auto":
         run_arguments = (FORCED_COLOUR, *invocation.arguments)
         colour_diagnostics = True
         key.append(FORCED_COLOUR)
@@ -580,6 +636,8 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         cwd_sensitive=walk.cwd_sensitive,
         record_command_line=walk.record_command_line,
         all_arguments=arguments,
+        macro_arguments=tuple(walk.macro_args),
+        macro_files=tuple(walk.macro_files),
         no_direct=walk.no_direct,
     )
     return ParsedInvocation(

@@ -27,11 +27,18 @@ from pathlib import Path
 
 from pycache_cfamily import reasons as R
 from pycache_cfamily.environment import effective_cwd, english_messages_env
-from pycache_cfamily.includes import has_include_lookups, parse_search_path, resolve, shadow_candidates, uses_has_include
+from pycache_cfamily.includes import (
+    UnrecordableLookup,
+    has_include_lookups,
+    parse_search_path,
+    resolve,
+    shadow_candidates,
+    uses_has_include,
+)
 from pycache_cfamily.naming import replace_suffix
 from pycache_cfamily.options import portable_argument as _portable_argument
 from pycache_cfamily.preprocessed import (
-    assembler_reads_files,
+    assembler_file_reads,
     parse_markers,
     strip_working_directory_marker,
     uses_time_macros,
@@ -40,6 +47,7 @@ from pycache_cfamily.texts import marker_paths, portable_markers
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
 from pycache_core.paths import as_is
 
+from . import exact
 from .arguments import COMPILER_ENV, OPTIONS, GccCall
 from .embedding import (
     DEBUG_MAPS,
@@ -241,13 +249,17 @@ def discover(
         return NotCacheable(R.PREPROCESSOR_ERROR, f"cannot run {argv[0]}: {exc.strerror or exc}")
     stderr = done.stderr.decode("utf-8", "replace")
     if done.returncode != 0:
+        refused = exact.refusal(stderr, [])
+        if refused is not None:
+            return refused  # -Werror and a newer dependency: the reason, not just the failure
         tail = " / ".join(line for line in stderr.splitlines()[-3:])
         return NotCacheable(R.PREPROCESSOR_ERROR, f"{argv[0]} -E exited {done.returncode}: {tail}")
     output = done.stdout
 
-    if assembler_reads_files(output, assembler_source=call.language == "assembler-with-cpp"):
+    reads = assembler_file_reads(output, assembler_source=call.language == "assembler-with-cpp")
+    if reads:
         # The assembler reads those files itself; the key would not see them.
-        return NotCacheable(R.ASSEMBLER_INCLUDE, "the source makes the assembler read files (.incbin/.include)")
+        return NotCacheable(R.ASSEMBLER_INCLUDE, reads)
 
     output = strip_working_directory_marker(output)
     mode = path_mode(call)
@@ -285,25 +297,42 @@ def discover(
     if search is None:
         manifest_ok = False
         reasons.append("no include search list in the preprocessor's -v output")
+    elif search.unusual:
+        manifest_ok = False
+        reasons.append(f"framework directories or header maps on the include path ({search.unusual[0]})")
     else:
-        absent = shadow_candidates(markers, search, invocation.cwd)
+        try:
+            absent = shadow_candidates(markers, search, invocation.cwd)
+        except UnrecordableLookup as exc:
+            manifest_ok = False
+            reasons.append(str(exc))
+    if any("__has_include" in a for a in call.macro_arguments):
+        manifest_ok = False
+        reasons.append("a command-line macro calls __has_include")
 
-    system = {Path(resolve(invocation.cwd, m.path)) for m in markers if m.system}
     looked_up: list[Path] = []  # files that __has_include found
-    for path in [invocation.resolve(call.source), *headers]:
+    read = [invocation.resolve(call.source), *headers, *(invocation.resolve(m) for m in call.macro_files)]
+    unit_dirs = tuple(dict.fromkeys(str(p.parent) for p in read))
+    texts: list[bytes] = []
+    for path in read:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            manifest_ok = False
-            reasons.append(f"cannot read {path}: {exc.strerror}")
-            continue
+            return NotCacheable(R.MISSING_INPUT, f"cannot read {path}: {exc.strerror or exc}")
+        texts.append(data)
         if uses_time_macros(data):
             manifest_ok = False
             reasons.append(f"{path} uses __DATE__, __TIME__ or __TIMESTAMP__")
-        if path not in system and uses_has_include(data):
+        if uses_has_include(data) and manifest_ok:
             # A file that __has_include did not find leaves no line marker:
-            # record what each literal lookup saw; give up on computed ones.
-            lookups = has_include_lookups(data, path, search, invocation.cwd)
+            # record what each literal lookup saw (system headers' too: a
+            # library installed later changes their answer); give up on
+            # computed ones.
+            try:
+                lookups = has_include_lookups(data, path, search, invocation.cwd, current_dirs=unit_dirs)
+            except UnrecordableLookup as exc:
+                lookups = None
+                reasons.append(str(exc))
             if lookups is None:
                 manifest_ok = False
                 reasons.append(f"{path} uses __has_include with a computed argument")
@@ -319,6 +348,10 @@ def discover(
                 components.append(KeyComponent(f"pch:{context.portable_path(gch)}", context.hash_file(gch)))
             else:
                 return NotCacheable(R.PCH_USE, f"precompiled header directory {gch} is not supported")
+    refused = exact.refusal(stderr, texts)
+    if refused is not None:
+        return refused
+    components.extend(exact.components(stderr, read, call.macro_arguments, context))
     if reasons:
         context.log.debug("no manifest: %s", "; ".join(reasons[:3]))
     return Dependencies(
