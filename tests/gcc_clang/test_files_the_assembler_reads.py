@@ -15,8 +15,8 @@ import pytest
 
 from pycache_core.testing import PycacheEnv
 
-from .support import CLANG, GCC, needs_gcc, write
-from .test_end_to_end import _stats, cached, penv  # noqa: F401  (penv is a fixture)
+from .support import needs_gcc, write
+from .test_end_to_end import _stats, cached, compilers, penv  # noqa: F401  (penv is a fixture)
 
 pytestmark = needs_gcc
 
@@ -28,11 +28,7 @@ CASES = [
     ("a cpp macro spells it", "a.S", '#define INCLUDE(f) .include f\n.section .rodata\nINCLUDE("data.s")\n'),
 ]
 
-COMPILERS = [pytest.param(GCC, id="gcc"), pytest.param(CLANG, id="clang", marks=pytest.mark.skipif(
-    CLANG is None, reason="clang is not installed (no clang, clang-14 or /usr/lib/llvm-14/bin/clang)"))]
-
-
-@pytest.mark.parametrize("compiler", COMPILERS)
+@pytest.mark.parametrize("compiler", compilers())
 def test_files_the_assembler_reads_are_never_stale(penv: PycacheEnv, compiler: str) -> None:
     for number, (what, name, text) in enumerate(CASES):
         root = penv.root / f"case{number}"

@@ -13,14 +13,13 @@ and build what the compiler builds (objects compared byte for byte).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from pycache_core.testing import PycacheEnv
 
-from .support import CLANG, GCC, needs_gcc, write
-from .test_end_to_end import cached, penv  # noqa: F401  (penv is a fixture)
+from .support import needs_gcc, write
+from .test_end_to_end import cached, compilers, penv  # noqa: F401  (penv is a fixture)
 
 pytestmark = needs_gcc
 
@@ -77,8 +76,7 @@ APPEARING = [
 ]
 
 
-@pytest.mark.parametrize("compiler", [pytest.param(GCC, id="gcc"), pytest.param(CLANG, id="clang", marks=pytest.mark.skipif(
-    CLANG is None, reason="clang is not installed (no clang, clang-14 or /usr/lib/llvm-14/bin/clang)"))])
+@pytest.mark.parametrize("compiler", compilers())
 def test_a_header_that_appears_is_seen(penv: PycacheEnv, compiler: str) -> None:
     root = penv.root / "p"
     write(root / "src" / "a.c", SOURCE)

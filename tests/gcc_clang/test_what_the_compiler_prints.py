@@ -21,8 +21,8 @@ import pytest
 
 from pycache_core.testing import PycacheEnv
 
-from .support import CLANG, GCC, needs_gcc, write
-from .test_end_to_end import _stats, cached, penv  # noqa: F401  (penv is a fixture)
+from .support import GCC, needs_gcc, write
+from .test_end_to_end import _stats, cached, compilers, penv  # noqa: F401  (penv is a fixture)
 
 pytestmark = needs_gcc
 
@@ -51,10 +51,6 @@ EDITS = [
     ("a missing include directory created", dict(mkdir="missing")),
 ]
 
-COMPILERS = [pytest.param(GCC, id="gcc"), pytest.param(CLANG, id="clang", marks=pytest.mark.skipif(
-    CLANG is None, reason="clang is not installed (no clang, clang-14 or /usr/lib/llvm-14/bin/clang)"))]
-
-
 def _same_as_the_compiler(penv: PycacheEnv, root: Path, args: list[str]) -> dict:
     done, diff = cached(penv, root, *args)
     reference = penv.direct(*args[:-1], "ref.o", cwd=root)
@@ -64,7 +60,7 @@ def _same_as_the_compiler(penv: PycacheEnv, root: Path, args: list[str]) -> dict
     return diff
 
 
-@pytest.mark.parametrize("compiler", COMPILERS)
+@pytest.mark.parametrize("compiler", compilers())
 def test_what_the_preprocessed_text_does_not_carry(penv: PycacheEnv, compiler: str) -> None:
     root = penv.root / "p"
     state = dict(START, macros=("-DOLD=(1/0)", "-DVALUE=OLD"), mkdir="")
@@ -93,8 +89,7 @@ def test_what_the_preprocessed_text_does_not_carry(penv: PycacheEnv, compiler: s
     assert now.replace(b"include_next", b"include") == preprocessed or compiler != GCC
 
 
-@pytest.mark.parametrize("compiler", [pytest.param(GCC, id="gcc"), pytest.param(CLANG, id="clang", marks=pytest.mark.skipif(
-    CLANG is None, reason="clang is not installed (no clang, clang-14 or /usr/lib/llvm-14/bin/clang)"))])
+@pytest.mark.parametrize("compiler", compilers())
 def test_pragma_dependency_is_never_cached(penv: PycacheEnv, compiler: str) -> None:
     """``#pragma GCC dependency`` compares two files' times: a warning (an
     error under -Werror) when the dependency is newer, nothing otherwise.

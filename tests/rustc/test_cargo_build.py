@@ -207,7 +207,7 @@ class Cargo:
         return {line.split()[1] for line in done.stderr.splitlines() if line.strip().startswith("Compiling")}
 
 
-_SEEN: dict[int, dict] = {}
+_SEEN: dict[str, dict] = {}
 
 
 def delta(penv) -> dict:
@@ -223,8 +223,8 @@ def delta(penv) -> dict:
         "errors": stats["totals"]["errors"],
         **{f"reason:{k}": v for k, v in stats.get("not_cacheable_reasons", {}).items()},
     }
-    before = _SEEN.get(id(penv), {})
-    _SEEN[id(penv)] = now
+    before = _SEEN.get(str(penv.cache_dir), {})  # not id(): a later env may reuse it
+    _SEEN[str(penv.cache_dir)] = now
     counts = {k: v - before.get(k, 0) for k, v in now.items()}
     counts["reasons"] = {k[len("reason:"):]: v for k, v in counts.items() if k.startswith("reason:") and v}
     counts["last_errors"] = stats.get("errors", {}) if counts["errors"] else {}

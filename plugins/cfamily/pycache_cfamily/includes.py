@@ -16,8 +16,9 @@ headers that *appear*. Given the search list the preprocessor printed with
 Both name paths that must stay absent; the core checks them on each hit.
 A place that holds something other than a regular file (a directory, a
 dangling link) is skipped by the preprocessor but would be taken once a
-file replaced it; "must stay absent" cannot say that, so both raise
-`UnrecordableLookup` (the caller records no manifest). Paths here are
+file replaced it; "must stay absent" cannot say that, so with
+``strict=True`` both raise `UnrecordableLookup` (the caller records no
+manifest). Paths here are
 POSIX paths as gcc and clang print them.
 """
 
@@ -169,7 +170,7 @@ def _names_under(path: str, directory: str) -> str | None:
 
 
 def shadow_candidates(
-    markers: Iterable[Marker], search: SearchPath, cwd: Path, *, includer_stack: bool = False
+    markers: Iterable[Marker], search: SearchPath, cwd: Path, *, includer_stack: bool = False, strict: bool = False
 ) -> list[Path]:
     """Paths that, if created, would be found instead of a header read now.
 
@@ -183,7 +184,9 @@ def shadow_candidates(
     exist now cannot have been searched (the preprocessor would have taken
     them: an ``#include_next`` or an angled include), so they are left out.
     Directories that did not exist are reported whole: any header in them
-    would be a new candidate.
+    would be a new candidate. ``strict``: raise `UnrecordableLookup` for a
+    candidate that exists but is no regular file (a directory, a dangling
+    link): the preprocessor skipped it, a file there later would be taken.
     """
     chain = [*search.quote, *search.bracket]
     absent: dict[Path, None] = {Path(resolve(cwd, d)): None for d in search.missing}
@@ -218,7 +221,7 @@ def shadow_candidates(
                 candidate = _first_missing(directory, name, exists)
                 if candidate is not None:
                     absent[Path(candidate)] = None
-                else:
+                elif strict:
                     _taken_or_unrecordable(os.path.join(directory, name))
     return list(absent)
 
@@ -233,7 +236,13 @@ def _taken_or_unrecordable(path: str) -> None:
 
 
 def has_include_lookups(
-    data: bytes, includer: Path, search: SearchPath | None, cwd: Path, *, current_dirs: Iterable[str] = ()
+    data: bytes,
+    includer: Path,
+    search: SearchPath | None,
+    cwd: Path,
+    *,
+    current_dirs: Iterable[str] = (),
+    strict: bool = False,
 ) -> tuple[list[Path], list[Path]] | None:
     """What each ``__has_include`` in a file looks up: (files it finds, paths
     that must stay absent for the answers to stay the same).
@@ -243,8 +252,9 @@ def has_include_lookups(
     recorded paths can only turn a hit into a miss). A quoted lookup inside
     a ``#define`` is evaluated where the macro is expanded: pass the
     directories of every file of the unit as ``current_dirs``. None when an
-    argument is computed by a macro, or the search list is unknown; raises
-    `UnrecordableLookup` for a place holding something else than a file.
+    argument is computed by a macro, or the search list is unknown.
+    ``strict``: raise `UnrecordableLookup` for a place holding something
+    else than a regular file (else it counts as found, as before).
     """
     if search is None:
         return None
@@ -263,7 +273,8 @@ def has_include_lookups(
         name = literal[1:-1].decode("utf-8", "surrogateescape")
         if os.path.isabs(name):
             if os.path.lexists(name):
-                _taken_or_unrecordable(name)
+                if strict:
+                    _taken_or_unrecordable(name)
                 found.append(Path(name))
             else:
                 missing.append(Path(name))
@@ -279,7 +290,8 @@ def has_include_lookups(
             base = resolve(cwd, _strip_dir(directory))
             candidate = _first_missing(base, name, os.path.lexists)
             if candidate is None:
-                _taken_or_unrecordable(os.path.join(base, name))
+                if strict:
+                    _taken_or_unrecordable(os.path.join(base, name))
                 found.append(Path(base, name))
                 if not next_:
                     break

@@ -11,7 +11,8 @@ and the sources behind it.
 - `uses_time_macros`: sources whose result a manifest of headers cannot
   vouch for (see also `pycache_cfamily.includes.uses_has_include`);
 - `compares_file_times`: ``#pragma GCC dependency``, which compares the
-  modification times of two files -- no content captures that.
+  modification times of two files -- no content captures that;
+  `may_compute_file_time_pragma`: one a macro might build.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "assembler_reads_files",
     "parse_markers",
     "compares_file_times",
+    "may_compute_file_time_pragma",
     "strip_working_directory_marker",
     "uses_time_macros",
 ]
@@ -42,6 +44,7 @@ _PRAGMA_DEPENDENCY = re.compile(rb"\b(?:GCC|clang)(?:\s|/\*.*?\*/)+dependency\b"
 # _Pragma whose argument is not a string literal: its text is computed.
 _COMPUTED_PRAGMA = re.compile(rb'\b_Pragma\s*\(\s*(?!(?:u8|u|U|L)?")')
 _DEPENDENCY_WORD = re.compile(rb"\bdependency\b")
+_COMMENT = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
 _ASM_INCLUDE = re.compile(rb"^\s*\.include\b", re.M)
 
 
@@ -163,12 +166,19 @@ def uses_time_macros(data: bytes) -> bool:
 
 def compares_file_times(texts: list[bytes]) -> bool:
     """Whether the files of one translation unit (its source and headers)
-    may ask the preprocessor to compare file times: ``#pragma GCC
-    dependency`` (or ``clang dependency``) anywhere, or a ``_Pragma`` whose
-    text is computed by a macro in a unit that names ``dependency`` at all.
-    Conservative: a mention in a comment counts too. (A pragma name built
-    by token pasting, ``depend ## ency``, is not seen.)"""
+    spell out a ``#pragma GCC dependency`` (or ``clang dependency``),
+    directly, in ``_Pragma("...")`` or as the tokens a macro stringizes
+    into one. Conservative: a mention in a comment counts too."""
+    return any(_PRAGMA_DEPENDENCY.search(t.replace(b"\\\n", b"")) for t in texts)
+
+
+def may_compute_file_time_pragma(texts: list[bytes]) -> bool:
+    """Whether a ``_Pragma`` whose text a macro computes could come out as
+    ``GCC dependency`` by indirection (``#define D dependency``): the unit
+    has a computed ``_Pragma`` and uses the identifier ``dependency`` in
+    its code (comments aside). A pragma name built by token pasting
+    (``depend ## ency``) is not seen."""
     spliced = [t.replace(b"\\\n", b"") for t in texts]
-    if any(_PRAGMA_DEPENDENCY.search(t) for t in spliced):
-        return True
-    return any(_COMPUTED_PRAGMA.search(t) for t in spliced) and any(_DEPENDENCY_WORD.search(t) for t in spliced)
+    if not any(_COMPUTED_PRAGMA.search(t) for t in spliced):
+        return False
+    return any(_DEPENDENCY_WORD.search(_COMMENT.sub(b" ", t)) for t in spliced)

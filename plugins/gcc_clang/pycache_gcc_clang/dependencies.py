@@ -302,7 +302,7 @@ def discover(
         reasons.append(f"framework directories or header maps on the include path ({search.unusual[0]})")
     else:
         try:
-            absent = shadow_candidates(markers, search, invocation.cwd)
+            absent = shadow_candidates(markers, search, invocation.cwd, strict=True)
         except UnrecordableLookup as exc:
             manifest_ok = False
             reasons.append(str(exc))
@@ -329,7 +329,7 @@ def discover(
             # library installed later changes their answer); give up on
             # computed ones.
             try:
-                lookups = has_include_lookups(data, path, search, invocation.cwd, current_dirs=unit_dirs)
+                lookups = has_include_lookups(data, path, search, invocation.cwd, current_dirs=unit_dirs, strict=True)
             except UnrecordableLookup as exc:
                 lookups = None
                 reasons.append(str(exc))
@@ -351,6 +351,10 @@ def discover(
     refused = exact.refusal(stderr, texts)
     if refused is not None:
         return refused
+    unsafe = exact.manifest_unsafe(texts)
+    if unsafe:
+        manifest_ok = False
+        reasons.append(unsafe)
     components.extend(exact.components(stderr, read, call.macro_arguments, context))
     if reasons:
         context.log.debug("no manifest: %s", "; ".join(reasons[:3]))

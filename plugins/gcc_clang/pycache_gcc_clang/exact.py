@@ -23,7 +23,8 @@ It still shares results between calls that spell the include path
 differently, or pass directories that contribute nothing.
 
 `#pragma GCC dependency` compares two files' modification times: no
-content captures that, so such a unit is not cached (`refusal`).
+content captures that, so such a unit is not cached (`refusal`); one a
+macro might build keeps the unit out of direct mode (`manifest_unsafe`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from pycache_cfamily import reasons as R
 from pycache_cfamily.includes import preprocessor_messages
-from pycache_cfamily.preprocessed import compares_file_times
+from pycache_cfamily.preprocessed import compares_file_times, may_compute_file_time_pragma
 from pycache_core.api import KeyComponent, NotCacheable, PluginContext
 
 #: How gcc and clang word a #pragma GCC dependency on a newer file.
@@ -45,6 +46,15 @@ def refusal(stderr: str, texts: list[bytes]) -> NotCacheable | None:
     if _NEWER_DEPENDENCY in stderr or compares_file_times(texts):
         return NotCacheable(R.FILE_TIMES, "#pragma GCC dependency compares file times, which no key can capture")
     return None
+
+
+def manifest_unsafe(texts: list[bytes]) -> str:
+    """Why no manifest may vouch for this unit although it is cached: a
+    macro may build a ``#pragma GCC dependency`` (preprocessor mode stays
+    exact: every lookup runs the preprocessor, whose messages are keyed)."""
+    if may_compute_file_time_pragma(texts):
+        return "a computed _Pragma in a unit that names `dependency` might compare file times"
+    return ""
 
 
 def components(
