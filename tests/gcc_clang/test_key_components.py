@@ -50,7 +50,7 @@ def _show(components, root: Path):
     shown = []
     for c in components:
         name = c.name.replace(str(root), "<TMP>")
-        if c.name == "preprocessed" or (c.name.startswith("text:") and "<TMP>" not in name and "<BASEDIR>" not in name):
+        if c.name == "preprocessed" or (c.name.startswith("text:") and "<TMP>" not in name and "<BASEDIR" not in name):
             assert re.fullmatch(r"[0-9a-f]{64}", c.value)
             value = "<digest>"
         elif isinstance(c.value, tuple):
@@ -95,7 +95,7 @@ GCC_TABLE = [
         {},
         ("-O2", "-Wall", "-MD", FORCED),
         _direct_head(("-Iinc", "-DX=1")) + LOCALE,
-        [("preprocessed", "<digest>")] + LOCALE,
+        [("preprocessed", "<digest>")] + LOCALE + [("macro-arguments", ("-DX=1",))] + TEXTS,
     ),
     (
         # Debug info names the working directory and every file as the
@@ -106,7 +106,7 @@ GCC_TABLE = [
         ("-g", FORCED),
         _direct_head(("-I", "./inc")) + [("working-directory", "<TMP>")] + LOCALE,
         [("preprocessed", "<digest>"), ("working-directory", "<TMP>")] + LOCALE
-        + [("embedded-paths:debug", ("a.c", PREDEF, "./inc/a.h"))],
+        + [("embedded-paths:debug", ("a.c", PREDEF, "./inc/a.h"))] + TEXTS,
     ),
     (
         # The mapped directory is what the object embeds (issue 13 B3: it
@@ -117,7 +117,7 @@ GCC_TABLE = [
         ("-g", FORCED),
         _direct_head(("-Iinc",)) + [("working-directory", ".")] + LOCALE,
         [("preprocessed", "<digest>"), ("working-directory", ".")]
-        + LOCALE + [("embedded-paths:debug", ("a.c", PREDEF, "inc/a.h"))],
+        + LOCALE + [("embedded-paths:debug", ("a.c", PREDEF, "inc/a.h"))] + TEXTS,
     ),
     (
         "split dwarf: the object names its .dwo",
@@ -126,7 +126,7 @@ GCC_TABLE = [
         ("-g", "-gsplit-dwarf", FORCED),
         _direct_head(("-Iinc",)) + [("working-directory", "<TMP>"), ("object-path", "o/a.o")] + LOCALE,
         [("preprocessed", "<digest>"), ("working-directory", "<TMP>"), ("object-path", "o/a.o")] + LOCALE
-        + [("embedded-paths:debug", ("a.c", PREDEF, "inc/a.h"))],
+        + [("embedded-paths:debug", ("a.c", PREDEF, "inc/a.h"))] + TEXTS,
     ),
     (
         "coverage: absolute .gcda path and .gcno directory",
@@ -190,7 +190,7 @@ def test_gcc_golden_with_base_directory(tree: Path) -> None:
     parsed, direct, deps = _components(tree, args, compiler=GCC, basedirs=("/elsewhere", "<TMP>"))
     assert parsed.key_arguments == ("-O2", "-MD", FORCED)
     assert direct == _direct_head(("-I<BASEDIR:2>/inc",), source="<BASEDIR:2>/a.c", cwd="<BASEDIR:2>") + LOCALE
-    assert deps == [("preprocessed", "<digest>")] + LOCALE
+    assert deps == [("preprocessed", "<digest>")] + LOCALE + [(n.replace("<TMP>", "<BASEDIR:2>"), v) for n, v in TEXTS]
 
 
 @needs_gcc
@@ -204,7 +204,7 @@ def test_gcc_golden_with_base_directory_and_debug_info(tree: Path) -> None:
     assert direct == _direct_head(("-I<TMP>/inc",), source="<TMP>/a.c", cwd="<TMP>") + [("working-directory", ".")] + LOCALE
     assert deps == [("preprocessed", "<digest>"), ("working-directory", ".")] + LOCALE + [
         ("embedded-paths:debug", ("./a.c", PREDEF, "./inc/a.h"))
-    ]
+    ] + [(n.replace("<TMP>", "<BASEDIR:1>"), v) for n, v in TEXTS]
 
 
 @needs_gcc
@@ -213,7 +213,7 @@ def test_gxx_golden(tree: Path) -> None:
     assert parsed.language == "c++"
     assert parsed.key_arguments == ("-std=c++17", "-O1", FORCED)
     assert direct == _direct_head(("-Iinc",), source="b.cpp", digest=CXX_SOURCE_DIGEST) + LOCALE
-    assert deps == [("preprocessed", "<digest>")] + LOCALE
+    assert deps == [("preprocessed", "<digest>")] + LOCALE + [("text:<TMP>/b.cpp", CXX_SOURCE_DIGEST), *TEXTS[1:]]
 
 
 @needs_clang

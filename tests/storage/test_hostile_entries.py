@@ -106,7 +106,7 @@ def test_hostile_entries_in_s3(pycache_env, runners, seaweed, tmp_path):  # noqa
     # Modes: setuid, setgid, sticky, world-writable -- none survives.
     modes = ResultEntry(family=good.family, exit_code=0, stdout=b"", stderr=b"", compile_seconds=0.1, artifacts=(
         StoredArtifact(role="object", data=obj.data, mode=0o7666),
-        StoredArtifact(role="depfile", data=dep.data, mode=0o6777, relocatable=dep.relocatable),
+        StoredArtifact(role="depfile", data=dep.data, mode=0o6777, relocatable=dep.relocatable, text=dep.text),
     ))
     stats = serve(encode_result(modes))
     assert stats["totals"]["hits"] == 1

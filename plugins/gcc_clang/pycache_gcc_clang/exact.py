@@ -66,7 +66,9 @@ def components(
     found: list[KeyComponent] = []
     messages = preprocessor_messages(stderr)
     if messages:
-        found.append(KeyComponent("preprocessor-messages", context.portable_text(messages)))
+        # As printed: a message naming a base directory keeps the result with
+        # its checkout (a hit relocates only the replayed diagnostics).
+        found.append(KeyComponent("preprocessor-messages", messages))
     if macro_arguments:
         found.append(KeyComponent("macro-arguments", macro_arguments))
     for path in dict.fromkeys(files):
