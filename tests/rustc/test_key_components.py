@@ -20,7 +20,7 @@ from pycache_core.context import CallContext
 from pycache_core.digests import FileDigests
 from pycache_core.keys import digest_bytes
 from pycache_core.paths import BaseDirectories
-from pycache_rustc import depinfo, hooks, linking, paths
+from pycache_rustc import depinfo, hooks, linking, paths, toolchain
 
 pytestmark = pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc is not installed")
 
@@ -351,9 +351,13 @@ def test_rustup_proxy_adds_the_real_toolchain(crate):
     )
     identity = hooks.pycache_probe_compiler(family=call.family, compiler=proxy, env=call.env, context=call.context)
     assert identity.path == real_rustc() and identity.details["rustup-proxy"] == "yes"
+    # The proxy names no toolchain of its own: whichever a first call reached
+    # must not enter every later key.
+    assert identity.fingerprint == "rustup-proxy"
     call.context.identity = identity
     direct = hooks.pycache_direct_components(invocation=invocation, parsed=call.parsed, context=call.context)
-    assert direct[0] == KeyComponent("toolchain", identity.fingerprint)
+    real = toolchain.toolchain(real_rustc(), call.env, call.context)
+    assert direct[0] == KeyComponent("toolchain", real.fingerprint)
 
 
 # --- dep-info files -------------------------------------------------------------------

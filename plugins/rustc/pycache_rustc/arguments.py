@@ -31,6 +31,39 @@ KNOWN_EMITS = SUPPORTED_EMITS | {"asm", "llvm-bc", "llvm-ir", "obj", "mir", "thi
 PRINTS_DURING_COMPILE = frozenset({"native-static-libs", "link-args"})
 
 DEBUGINFO_OFF = frozenset({"0", "none", "n", "no", "off", "false"})
+BOOLEAN_WORDS = frozenset({"y", "yes", "on", "true", "n", "no", "off", "false", ""})
+
+#: ``-Z`` options whose only effect is on what rustc compiles or prints (so
+#: the key's argument text covers them) or which read files pycache keys
+#: itself (``pre-link-arg(s)``: see `linkargs`). Any other one is refused:
+#: unstable options come and go, and many read or write files of their own.
+UNSTABLE_OPTIONS = frozenset(
+    {
+        "unstable-options", "share-generics", "threads", "macro-backtrace", "location-detail", "sanitizer",
+        "sanitizer-memory-track-origins", "sanitizer-recover", "sanitizer-cfi-canonical-jump-tables",
+        "sanitizer-cfi-generalize-pointers", "sanitizer-cfi-normalize-integers", "randomize-layout",
+        "remap-cwd-prefix", "polonius", "mir-opt-level", "inline-mir", "inline-mir-threshold",
+        "inline-mir-hint-threshold", "cross-crate-inline-threshold", "panic-abort-tests", "fmt-debug", "tune-cpu",
+        "trim-diagnostic-paths", "dep-info-omit-d-target", "binary-dep-depinfo", "crate-attr", "plt",
+        "relax-elf-relocations", "function-sections", "emit-stack-sizes", "virtual-function-elimination",
+        "dylib-lto", "print-type-sizes", "time-passes", "time-llvm-passes", "track-diagnostics", "terminal-urls",
+        "ui-testing", "verify-llvm-ir", "has-thread-local", "split-dwarf-kind", "split-dwarf-inlining",
+        "dwarf-version", "debuginfo-compression", "oom", "panic-in-drop", "direct-access-external-data",
+        "fixed-x18", "branch-protection", "cf-protection", "stack-protector", "min-function-alignment",
+        "no-parallel-backend", "next-solver", "teach", "treat-err-as-bug", "assume-incomplete-release",
+        "mir-enable-passes", "precise-enum-drop-elaboration", "export-executable-symbols", "pre-link-arg",
+        "pre-link-args", "patchable-function-entry", "instrument-mcount", "instrument-xray", "ehcont-guard",
+        "large-data-threshold", "mutable-noalias", "merge-functions", "human-readable-cgu-names",
+        "allow-features", "ub-checks", "on-broken-pipe", "reg-struct-return", "regparm", "retpoline",
+        "retpoline-external-thunk", "indirect-branch-cs-prefix", "function-return", "default-visibility",
+        "deduplicate-diagnostics", "coverage-options", "no-generate-arange-section", "thinlto",
+        "use-sync-unwind", "codegen-source-order", "combine-cgu", "print-mono-items", "link-native-libraries",
+        "packed-bundled-libs", "staticlib-allow-rdylib-deps", "staticlib-prefer-dynamic", "wasm-c-abi",
+        "emscripten-wasm-eh", "hint-mostly-unused", "build-sdylib-interface", "lint-mir", "validate-mir",
+        "maximal-hir-to-mir-coverage", "no-trait-vptr", "unleash-the-miri-inside-of-you", "verbose-internals",
+        "print-llvm-passes", "simulate-remapped-rust-src-base",
+    }
+)
 
 # Options with a value, long and short spellings -> canonical name.
 _VALUE_OPTIONS = {
@@ -171,6 +204,14 @@ class RustcArgs:
     def links(self) -> bool:
         """The call runs the system linker (a bin, dylib, cdylib or proc-macro)."""
         return "link" in self.emits and any(t in LINKED_CRATE_TYPES for t in self.crate_types)
+
+    @property
+    def bundles_upstream(self) -> bool:
+        """The output holds the code of every upstream crate, read from
+        their rlibs -- the direct ones and those found through ``-L
+        dependency=`` -- and their bundled native libraries: a linked crate,
+        or a staticlib."""
+        return self.links or ("link" in self.emits and "staticlib" in self.crate_types)
 
     @property
     def generates_code(self) -> bool:
@@ -501,6 +542,8 @@ def _parse(arguments: Sequence[str], cwd: Path) -> RustcArgs:
                 raise _not_cacheable("save-temps", "-C save-temps leaves intermediate files behind")
             if name == "help":
                 probe = "help"
+            if name == "linker-plugin-lto" and eq and val.strip().lower() not in BOOLEAN_WORDS:
+                raise _not_cacheable("linker-plugin", f"-C linker-plugin-lto={val}: the linker loads a plugin pycache does not key")
             codegen.append(entry)
             if name in ("linker", "ar", "dlltool", "profile-use", "profile-generate"):
                 paths.append(PathArgument(option=f"-C{name}", value=val if eq else ""))
@@ -530,6 +573,11 @@ def _parse(arguments: Sequence[str], cwd: Path) -> RustcArgs:
             remaps.append((src, dst))
             paths.append(PathArgument(option="--remap-path-prefix", value=value, kind="remap"))
         elif option == "-Z":
+            name = value.partition("=")[0].strip().replace("_", "-")
+            if name not in UNSTABLE_OPTIONS:
+                # Unstable options come and go; many read or write files of
+                # their own (-Z self-profile, -Z dump-mir, -Z codegen-backend).
+                raise _not_cacheable("unstable-option", f"-Z {value}")
             # Unstable options may carry paths (-Z remap-cwd-prefix=...).
             paths.append(PathArgument(option="-Z", value=value, kind="text"))
         else:  # pragma: no cover - every canonical option is handled above

@@ -49,7 +49,8 @@ def _render_path_argument(arg: PathArgument, paths: KeyPaths) -> str:
 
 
 def call_toolchain(invocation: Invocation, context: PluginContext) -> toolchain.Toolchain:
-    real = toolchain.resolve_for_call(invocation.compiler, invocation.env, invocation.cwd, context)
+    override = toolchain.toolchain_override(invocation.compiler, invocation.arguments)
+    real = toolchain.resolve_for_call(invocation.compiler, invocation.env, invocation.cwd, context, override)
     return toolchain.toolchain(real, invocation.env, context)
 
 
@@ -61,6 +62,14 @@ def _env_value(name: str, value: str, paths: KeyPaths, context: PluginContext) -
     return value
 
 
+def _variable_value(name: str, value: str | None, context: PluginContext) -> str:
+    if value is None:
+        return UNSET
+    if environment.is_secret(name):
+        return "blake3:" + context.hash_bytes(value.encode("utf-8", "surrogateescape"))
+    return value
+
+
 def direct_components(
     invocation: Invocation, args: RustcArgs, context: PluginContext
 ) -> tuple[KeyComponent, ...] | NotCacheable:
@@ -68,9 +77,9 @@ def direct_components(
     tc = call_toolchain(invocation, context)
     paths = key_paths(args, context)
     components: list[KeyComponent] = []
-    if toolchain.is_rustup_proxy(invocation.compiler):
-        # The core memoises the proxy's identity; which toolchain the proxy
-        # runs depends on this call's directory and variables.
+    if toolchain.resolved_per_call(invocation.compiler):
+        # The core memoises the proxy's (or script's) identity; which
+        # toolchain it runs depends on this call's directory and variables.
         components.append(KeyComponent("toolchain", tc.fingerprint))
     components.append(
         KeyComponent("path-arguments", tuple(_render_path_argument(a, paths) for a in args.path_arguments))
@@ -112,8 +121,12 @@ def direct_components(
         except OSError as exc:
             return NotCacheable("profile-unreadable", f"-C profile-use={profile}: {exc.strerror}")
 
-    for name in environment.keyed_variables(invocation.env):
+    keyed = environment.keyed_variables(invocation.env)
+    for name in keyed:
         components.append(KeyComponent(f"env:{name}", _env_value(name, invocation.env[name], paths, context)))
+    for name, value in environment.extra_variables(invocation.env):
+        if name not in keyed:  # named in PYCACHE_RUSTC_ENV: keyed as it is
+            components.append(KeyComponent(f"env:{name}", _variable_value(name, value, context)))
 
     native = linking.native_components(args, invocation, paths.portable, context)
     if isinstance(native, NotCacheable):
@@ -139,6 +152,11 @@ def _target_components(
         except OSError as exc:
             return NotCacheable("target-spec-unreadable", f"--target {args.target}: {exc.strerror}")
         target_name = spec.stem
+    elif args.target and args.target not in toolchain.builtin_targets(tc, context):
+        found = toolchain.target_spec(args.target, tc, invocation.env, invocation.cwd)
+        if found is None:
+            return NotCacheable("target-spec-not-found", f"--target {args.target}: no built-in target and no {args.target}.json found")
+        components.append(KeyComponent("target-spec", context.hash_file(found)))
     sysroot = Path(invocation.resolve(args.sysroot)) if args.sysroot else tc.sysroot
     if args.sysroot or (target_name and target_name != tc.host):
         libraries = toolchain.target_libraries(sysroot, target_name or tc.host, context)
@@ -177,7 +195,7 @@ def _run_depinfo(invocation: Invocation, args: RustcArgs, rustc: Path, context: 
                 return NotCacheable("dep-info-missing", f"rustc wrote no dep-info: {exc.strerror}")
         last = done.stderr.decode(errors="replace").strip()
         if unstable and "binary-dep-depinfo" in last:
-            if args.links:
+            if args.bundles_upstream:
                 # Without it the transitive crates a link reads are unknown.
                 return NotCacheable("dep-info-failed", f"rustc refused -Z binary-dep-depinfo: {last.splitlines()[0]}")
             continue
@@ -213,7 +231,7 @@ def dependencies_from_depinfo(
     absent: list[Path] = []
     root = os.path.normpath(invocation.resolve(args.input))
     listed: list[str] = list(info.files)
-    if args.links:
+    if args.bundles_upstream:
         # A dep-info run may read a crate's .rmeta; the link reads its .rlib.
         for name in info.files:
             if name.endswith(".rmeta"):
@@ -235,14 +253,10 @@ def dependencies_from_depinfo(
     env_names: list[str] = []
     for name, _seen in info.env:
         value = invocation.env.get(name)
-        if value is None:
-            rendered = UNSET
-        elif name == "OUT_DIR":
+        if value is not None and name == "OUT_DIR":
             rendered = paths.portable(value)
-        elif environment.is_secret(name):
-            rendered = "blake3:" + context.hash_bytes(value.encode("utf-8", "surrogateescape"))
         else:
-            rendered = value
+            rendered = _variable_value(name, value, context)
         components.append(KeyComponent(f"env-dep:{name}", rendered))
         env_names.append(name)
     embedded, covered = embedded_files(
@@ -262,17 +276,21 @@ def discover(
     ``compile_reports``: the compile writes its own dep-info (cargo always
     asks for it). For a crate that does not link, that list is complete, so
     discovery is deferred to the compile and the extra rustc run is saved
-    (the core keys the entry after the compile). A crate that links also
-    reads its dependencies' dependencies, which only the discovery run's
-    ``-Z binary-dep-depinfo`` lists."""
+    (the core keys the entry after the compile). A crate that links, and a
+    staticlib, also put their dependencies' dependencies into the output
+    (read from ``-L dependency=``), which only the discovery run's ``-Z
+    binary-dep-depinfo`` lists: a transitive rlib whose bundled native
+    library changed keeps its crate hash, so no direct dependency changes."""
     direct = direct_components(invocation, args, context)
     if isinstance(direct, NotCacheable):
         return direct
-    if compile_reports and not args.links:
+    if compile_reports and not args.bundles_upstream:
         # Relocatable unless the compile's own dep-info says otherwise.
         return Dependencies(components=tuple(direct), deferred=True, relocatable=True)
     tc = call_toolchain(invocation, context)
-    text = _run_depinfo(invocation, args, tc.rustc, context)
+    # A wrapper script runs the dep-info pass too: it may add arguments.
+    runner = invocation.compiler if toolchain.is_script(invocation.compiler) else tc.rustc
+    text = _run_depinfo(invocation, args, runner, context)
     if isinstance(text, NotCacheable):
         return text
     sysroots = [os.fspath(tc.sysroot)] + ([os.path.normpath(invocation.resolve(args.sysroot))] if args.sysroot else [])

@@ -3,8 +3,10 @@
 rustc writes Makefile rules (``target: dep dep``, spaces in paths escaped as
 ``\\ ``), one empty rule per dependency, and one ``# env-dep:NAME[=VALUE]``
 line per environment variable the crate read through ``env!`` or
-``option_env!`` (the value escaped: ``\\\\``, ``\\n``, ``\\r``; no ``=`` when
-the variable was unset).
+``option_env!`` (name and value escaped alike: ``\\\\``, ``\\n``, ``\\r``; no
+``=`` when the variable was unset). A name cannot hold an unescaped ``=``
+that matters: rustc looks ``A=B`` up as the variable ``A`` with a value
+starting ``B=``, which is what splitting at the first ``=`` keys.
 """
 
 from __future__ import annotations
@@ -75,7 +77,9 @@ def parse(text: str) -> DepInfo:
     targets: dict[str, None] = {}
     files: dict[str, None] = {}
     env: dict[str, str | None] = {}
-    for raw in text.splitlines():
+    # Only "\n" ends a line: str.splitlines() would also split a variable's
+    # value at \x0c, \x1c-\x1e, \x85 or \u2028, which rustc does not escape.
+    for raw in text.split("\n"):
         line = raw.rstrip("\r")
         if not line.strip():
             continue
@@ -83,7 +87,7 @@ def parse(text: str) -> DepInfo:
             body = line[1:].strip()
             if body.startswith("env-dep:"):
                 name, eq, value = body[len("env-dep:") :].partition("=")
-                env[name] = unescape_env(value) if eq else None
+                env[unescape_env(name)] = unescape_env(value) if eq else None
             continue
         rule = _rule_split(line)
         if rule is None:

@@ -16,10 +16,18 @@ variable enters the key, except:
   and ``pycache explain`` must never carry one.
 
 Beyond ``CARGO_*``, the variables rustc itself reads are keyed by name.
+
+What a proc-macro (or a wrapper script) reads through ``std::env::var`` is
+invisible to rustc and cargo. ``PYCACHE_RUSTC_ENV`` names such variables --
+names or globs (``MY_MACRO_*``), separated by commas, whitespace or the
+``PATH`` separator -- and each one enters every rustc key: its value, or
+"unset" for a name given without a glob that the call does not have.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import re
 from collections.abc import Mapping
 
@@ -75,6 +83,27 @@ _PATH_VALUED = frozenset(
 #: Jobserver variables: they name file descriptors of the calling process,
 #: which a compile run elsewhere (in the server) does not have.
 JOBSERVER_VARIABLES = ("CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS")
+
+
+#: The per-call setting naming extra variables for every rustc key.
+EXTRA_ENV = "PYCACHE_RUSTC_ENV"
+_EXTRA_SEPARATORS = re.compile(r"[,\s" + re.escape(os.pathsep) + r"]+")
+_GLOB = re.compile(r"[*?\[]")
+
+
+def extra_variables(env: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """(name, value or None when unset) of every variable ``PYCACHE_RUSTC_ENV``
+    names in this call, sorted by name. A glob matches the call's variables
+    (case-sensitively, as variable names are); a plain name is keyed even when
+    it is unset, so that setting it later misses."""
+    patterns = [p for p in _EXTRA_SEPARATORS.split(env.get(EXTRA_ENV, "")) if p]
+    found: dict[str, str | None] = {}
+    for pattern in patterns:
+        if _GLOB.search(pattern):
+            found.update((n, env[n]) for n in env if fnmatch.fnmatchcase(n, pattern))
+        else:
+            found[pattern] = env.get(pattern)
+    return sorted(found.items())
 
 
 def is_secret(name: str) -> bool:

@@ -68,7 +68,9 @@ def pycache_probe_compiler(
 def pycache_parse_arguments(invocation: Invocation, family: CompilerFamily) -> ParseOutcome | None:
     if not _ours(family):
         return None
-    args = arguments.parse(invocation.arguments, invocation.cwd)
+    override = toolchain.toolchain_override(invocation.compiler, invocation.arguments)
+    # ``+toolchain`` (rustup) picks the toolchain; the rest is rustc's.
+    args = arguments.parse(invocation.arguments[1:] if override else invocation.arguments, invocation.cwd)
     if isinstance(args, (NotCacheable, NotCompilation)):
         return args
     roles = arguments.output_paths(args)

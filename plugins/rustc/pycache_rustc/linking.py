@@ -34,7 +34,8 @@ from pycache_core.api import Invocation, KeyComponent, NotCacheable, PluginConte
 from pycache_core.digests import stat_signature
 from pycache_core.memo import Memo
 
-from .arguments import APPLE, ELF, WASM, RustcArgs, layout_for
+from . import linkargs
+from .arguments import APPLE, ELF, WASM, NativeLib, RustcArgs, layout_for
 
 #: Variables a gcc/clang driver or GNU ld reads while linking. Not
 #: LD_LIBRARY_PATH: cargo sets it on every rustc call to its own target
@@ -52,6 +53,9 @@ _SUPPORT_FILES = (
 )
 _DRIVER_NAME = re.compile(r"(.*-)?(cc|c\+\+|gcc|g\+\+|clang|clang\+\+)(-[0-9.]+)?")
 _LIBRARY_FILE = re.compile(r"(lib.*\.(a|so(\.[0-9.]+)?|dylib|rlib)|.*\.(lib|dll|a|o))$")
+#: What rustc can bundle into an rlib or staticlib from a native directory.
+_STATIC_ARCHIVE = re.compile(r".*\.(a|lib)$")
+_ANY_FILE = re.compile(r".")
 MAX_LIBRARY_FILES = 256
 
 _DRIVERS: Memo[DriverProbe] = Memo()
@@ -109,12 +113,40 @@ def linker_components(
         if isinstance(identity, NotCacheable):
             return identity
         components = [identity]
+    selected = _selected_linker(args, invocation, context)
+    if isinstance(selected, NotCacheable):
+        return selected
+    components.extend(selected)
     components.extend(
         KeyComponent(f"link-env:{name}", os.pathsep.join(portable(p) for p in invocation.env[name].split(os.pathsep)))
         for name in LINKER_ENV
         if name in invocation.env
     )
     return tuple(components)
+
+
+def _selected_linker(args: RustcArgs, invocation: Invocation, context: PluginContext) -> list[KeyComponent] | NotCacheable:
+    """The linker a driver runs instead of its own when a link argument says
+    ``-fuse-ld=NAME`` (``ld.NAME`` on PATH or in a ``-B`` directory) or
+    ``-fuse-ld=PATH``/``--ld-path=PATH``: keyed by its content."""
+    link_args = linkargs.read(args)
+    if isinstance(link_args, NotCacheable) or link_args.fuse_ld is None:
+        return []
+    choice = link_args.fuse_ld
+    if os.sep in choice:
+        program: Path | None = invocation.resolve(choice)
+    else:
+        program = None
+        for directory in link_args.tool_dirs:
+            candidate = invocation.resolve(directory) / f"ld.{choice}"
+            if candidate.is_file():
+                program = candidate
+                break
+        program = program or find_program(f"ld.{choice}", invocation)
+    if program is None or not program.is_file():
+        return NotCacheable("linker-not-found", f"-fuse-ld={choice}: no such linker found")
+    real = Path(os.path.realpath(program))
+    return [KeyComponent("linker:selected", f"{choice} {real.name} {context.hash_file(real)}")]
 
 
 def _toolchain_tool(sysroot: Path, name: str) -> Path | None:
@@ -192,15 +224,22 @@ def _probe_driver(driver: Path, context: PluginContext) -> DriverProbe:
 def native_components(
     args: RustcArgs, invocation: Invocation, portable: Callable[[str], str], context: PluginContext
 ) -> tuple[KeyComponent, ...] | NotCacheable:
-    """Native libraries that reach the output.
+    """Native libraries and link inputs that reach the output.
 
-    Every crate kind bundles ``-l static=`` libraries (rlib, staticlib) or
-    links them; a linked crate also reads whatever the linker finds in the
-    native search directories, so their library files are all hashed.
+    Every crate kind that generates code bundles static libraries (rlib,
+    staticlib): those ``-l static=`` names, and those that ``#[link(name =
+    ..., kind = "static")]`` attributes in its sources name, which only the
+    compile sees -- so every static archive in the native search
+    directories is keyed. A linked crate also reads whatever the linker
+    finds there, so all their library files are keyed, and everything its
+    link arguments name (`linkargs`).
     """
     components: list[KeyComponent] = []
+    link_args = linkargs.read(args) if args.links else linkargs.LinkArguments()
+    if isinstance(link_args, NotCacheable):
+        return link_args
     dirs = [invocation.resolve(d) for d in args.search_dirs("native", "all", "framework")]
-    link_dirs = [*dirs, *(invocation.resolve(d) for d in _link_arg_dirs(args))]
+    link_dirs = [*dirs, *(invocation.resolve(d) for d in link_args.search_dirs)]
     for lib in args.libs:
         if lib.kind == "static" or args.links:
             found = _find_library(lib, link_dirs)
@@ -211,25 +250,71 @@ def native_components(
                     continue  # not bundled: only its name goes into the rlib
                 return NotCacheable("native-lib-not-found", f"-l {lib.kind}={lib.name} not found in {[os.fspath(d) for d in link_dirs]}")
             components.append(KeyComponent(f"native-lib:{lib.kind}:{lib.name}", context.hash_file(found)))
-    if args.links:
-        for directory in link_dirs:
-            listing = _library_files(directory)
-            if listing is None:
-                components.append(KeyComponent(f"native-dir:{portable(os.fspath(directory))}", "<absent>"))
-                continue
-            if len(listing) > MAX_LIBRARY_FILES:
-                return NotCacheable(
-                    "native-search-path-large", f"{directory} holds {len(listing)} libraries; not hashing them all on each call"
-                )
-            components.append(
-                KeyComponent(
-                    f"native-dir:{portable(os.fspath(directory))}",
-                    tuple(f"{name} {context.hash_file(directory / name)}" for name in listing),
-                )
+    if not args.generates_code:
+        return tuple(components)
+    pattern = _LIBRARY_FILE if args.links else _STATIC_ARCHIVE
+    for directory in link_dirs if args.links else dirs:
+        listing = _library_files(directory, pattern)
+        if listing is None:
+            components.append(KeyComponent(f"native-dir:{portable(os.fspath(directory))}", "<absent>"))
+            continue
+        if len(listing) > MAX_LIBRARY_FILES:
+            return NotCacheable(
+                "native-search-path-large", f"{directory} holds {len(listing)} libraries; not hashing them all on each call"
             )
-        for path in _link_arg_files(args, invocation):
-            components.append(KeyComponent(f"link-file:{portable(os.fspath(path))}", context.hash_file(path)))
+        components.append(
+            KeyComponent(
+                f"native-dir:{portable(os.fspath(directory))}",
+                tuple(f"{name} {context.hash_file(directory / name)}" for name in listing),
+            )
+        )
+    if args.links:
+        inputs = _link_inputs(args, link_args, link_dirs, invocation, context)
+        if isinstance(inputs, NotCacheable):
+            return inputs
+        components.extend(KeyComponent(f"link-file:{portable(os.fspath(path))}", context.hash_file(path)) for path in inputs)
+        for directory in link_args.tool_dirs:
+            tools = _library_files(invocation.resolve(directory), _ANY_FILE)
+            if tools is None or len(tools) > MAX_LIBRARY_FILES:
+                return NotCacheable("linker-unidentified", f"-B {directory}: not a directory of at most {MAX_LIBRARY_FILES} tools")
+            root = invocation.resolve(directory)
+            components.append(KeyComponent(f"link-tools:{portable(os.fspath(root))}", tuple(f"{n} {context.hash_file(root / n)}" for n in tools)))
     return tuple(components)
+
+
+def _link_inputs(
+    args: RustcArgs, link_args: linkargs.LinkArguments, link_dirs: list[Path], invocation: Invocation, context: PluginContext
+) -> list[Path] | NotCacheable:
+    """Files the link arguments make the linker read: named files, ``-T``
+    scripts found on the search path, what scripts include, ``-l`` libraries."""
+    cwd = invocation.cwd
+    files = [p for p in (invocation.resolve(f) for f in link_args.files) if p.is_file()]
+    scripts: list[Path] = []
+    for name in link_args.scripts:
+        found = linkargs.find_on_search_path(name, cwd, link_dirs)
+        if found is None:
+            return NotCacheable("link-file-not-found", f"linker script {name} is not in {cwd} or {[os.fspath(d) for d in link_dirs]}")
+        scripts.append(found)
+    for name in link_args.libraries:
+        found = _find_link_arg_library(name, link_dirs, args, invocation, context)
+        if found is None:
+            return NotCacheable("native-lib-not-found", f"link argument -l{name} not found in {[os.fspath(d) for d in link_dirs]}")
+        files.append(found)
+
+    def find_library(name: str, dirs: list[Path]) -> Path | None:
+        return _find_link_arg_library(name, dirs, args, invocation, context)
+
+    # Inputs that are text are linker scripts too (GNU ld reads an unknown
+    # input file as one): follow what they include.
+    closure = linkargs.script_closure([*scripts, *files], cwd, link_dirs, find_library)
+    if isinstance(closure, NotCacheable):
+        return closure
+    return list(dict.fromkeys(closure))
+
+
+def _find_link_arg_library(name: str, dirs: list[Path], args: RustcArgs, invocation: Invocation, context: PluginContext) -> Path | None:
+    lib = NativeLib(kind="dylib", modifiers=("+verbatim",) if name.startswith(":") else (), name=name.lstrip(":"))
+    return _find_library(lib, dirs) or _find_in_driver_dirs(lib, args, invocation, context)
 
 
 def _library_candidates(lib) -> list[str]:
@@ -265,60 +350,12 @@ def _find_in_driver_dirs(lib, args: RustcArgs, invocation: Invocation, context: 
     return _find_library(lib, [Path(d) for d in probe.library_dirs])
 
 
-def _library_files(directory: Path) -> list[str] | None:
+def _library_files(directory: Path, pattern: re.Pattern[str]) -> list[str] | None:
     try:
         names = sorted(os.listdir(directory))
     except OSError:
         return None
-    return [n for n in names if _LIBRARY_FILE.match(n) and (directory / n).is_file()]
-
-
-def _link_arg_tokens(args: RustcArgs) -> list[str]:
-    tokens: list[str] = []
-    for name, value in args.codegen:
-        if name == "link-arg" and value:
-            tokens.append(value)
-        elif name == "link-args" and value:
-            tokens.extend(value.split())
-    split: list[str] = []
-    for token in tokens:
-        if token.startswith("-Wl,"):
-            split.extend(token[4:].split(","))
-        else:
-            split.append(token)
-    return split
-
-
-def _link_arg_dirs(args: RustcArgs) -> list[str]:
-    tokens = _link_arg_tokens(args)
-    dirs = []
-    for i, token in enumerate(tokens):
-        if token.startswith("-L") and len(token) > 2:
-            dirs.append(token[2:])
-        elif token == "-L" and i + 1 < len(tokens):
-            dirs.append(tokens[i + 1])
-    return dirs
-
-
-def _link_arg_files(args: RustcArgs, invocation: Invocation) -> list[Path]:
-    """Files that link arguments name: linker scripts, version scripts,
-    objects and archives given by path, response files."""
-    files: list[Path] = []
-    for token in _link_arg_tokens(args):
-        candidates = [token]
-        if token.startswith("@"):
-            candidates = [token[1:]]
-        elif token.startswith("-T") and len(token) > 2:
-            candidates = [token[2:]]
-        elif "=" in token:
-            candidates = [token.partition("=")[2]]
-        for candidate in candidates:
-            if not candidate or candidate.startswith("-"):
-                continue
-            path = invocation.resolve(candidate)
-            if path.is_file():
-                files.append(path)
-    return list(dict.fromkeys(files))
+    return [n for n in names if pattern.match(n) and (directory / n).is_file()]
 
 
 def linker_env_names(env: Mapping[str, str]) -> tuple[str, ...]:

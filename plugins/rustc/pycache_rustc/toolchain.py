@@ -48,6 +48,30 @@ def is_rustup_proxy(compiler: Path) -> bool:
     return real.startswith("rustup")
 
 
+def is_script(compiler: Path) -> bool:
+    """``compiler`` is a script (``#!``): a wrapper that runs some rustc."""
+    try:
+        with open(os.path.realpath(compiler), "rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return False
+
+
+def resolved_per_call(compiler: Path) -> bool:
+    """Which toolchain ``compiler`` runs can differ from call to call (a
+    rustup proxy reads ``RUSTUP_TOOLCHAIN``, ``rust-toolchain.toml`` and
+    overrides; a wrapper script may read anything): it is resolved for
+    every call, and that toolchain's fingerprint enters the key."""
+    return is_rustup_proxy(compiler) or is_script(compiler)
+
+
+def toolchain_override(compiler: Path, arguments: tuple[str, ...]) -> str | None:
+    """``rustc +nightly ...`` through a rustup proxy: the toolchain named."""
+    if arguments and arguments[0].startswith("+") and len(arguments[0]) > 1 and is_rustup_proxy(compiler):
+        return arguments[0][1:]
+    return None
+
+
 def _run_text(context: PluginContext, argv: list[str], env: Mapping[str, str] | None, cwd: Path | None = None) -> str:
     try:
         done = context.run(argv, env=env, cwd=cwd)
@@ -59,22 +83,29 @@ def _run_text(context: PluginContext, argv: list[str], env: Mapping[str, str] | 
     return done.stdout.decode(errors="replace")
 
 
-def resolve_for_call(compiler: Path, env: Mapping[str, str], cwd: Path | None, context: PluginContext) -> Path:
+def resolve_for_call(
+    compiler: Path, env: Mapping[str, str], cwd: Path | None, context: PluginContext, override: str | None = None
+) -> Path:
     """The real rustc a call runs: ``compiler`` itself, or the toolchain a
-    rustup proxy picks for this environment and directory."""
-    if not is_rustup_proxy(compiler):
+    rustup proxy (``override``: its ``+toolchain`` argument) or a wrapper
+    script picks for this environment and directory."""
+    proxy = is_rustup_proxy(compiler)
+    if not proxy and not is_script(compiler):
         return compiler
-    named = env.get("RUSTUP_TOOLCHAIN")
-    home = env.get("RUSTUP_HOME") or os.path.join(env.get("HOME", os.path.expanduser("~")), ".rustup")
-    if named and os.sep not in named:
-        # What rustup does first, without starting it (a rustup run costs ~20 ms).
-        candidate = Path(home) / "toolchains" / named / "bin" / "rustc"
-        if candidate.is_file():
-            return candidate
-    sysroot = _run_text(context, [str(compiler), "--print", "sysroot"], env, cwd).strip()
+    if proxy:
+        named = override or env.get("RUSTUP_TOOLCHAIN")
+        home = env.get("RUSTUP_HOME") or os.path.join(env.get("HOME", os.path.expanduser("~")), ".rustup")
+        if named and os.sep not in named:
+            # What rustup does first, without starting it (a rustup run costs ~20 ms).
+            candidate = Path(home) / "toolchains" / named / "bin" / "rustc"
+            if candidate.is_file():
+                return candidate
+    argv = [str(compiler), *([f"+{override}"] if override else []), "--print", "sysroot"]
+    sysroot = _run_text(context, argv, env, cwd).strip()
     real = Path(sysroot) / "bin" / "rustc"
     if not real.is_file():
-        raise ProbeError(f"{compiler} is a rustup proxy, but its sysroot {sysroot} has no bin/rustc")
+        kind = "rustup proxy" if proxy else "wrapper script"
+        raise ProbeError(f"{compiler} is a {kind}, but the sysroot it names, {sysroot}, has no bin/rustc")
     return real
 
 
@@ -148,16 +179,26 @@ def identity(compiler: Path, env: Mapping[str, str], context: PluginContext) -> 
     """`pycache_probe_compiler` for rustc."""
     real = resolve_for_call(compiler, env, None, context)
     tc = toolchain(real, env, context)
+    fingerprint = tc.fingerprint
+    if is_rustup_proxy(compiler):
+        # The toolchain differs per call (its fingerprint is a key component
+        # of each call): the proxy itself names none, whichever the first
+        # call happened to reach.
+        fingerprint = "rustup-proxy"
+    elif is_script(compiler):
+        # The script's own text decides what it runs and adds.
+        fingerprint = context.hash_bytes(f"script {context.hash_file(Path(os.path.realpath(compiler)))}".encode())
     return CompilerIdentity(
         family=FAMILY,
         path=tc.rustc,
         version=tc.release,
-        fingerprint=tc.fingerprint,
+        fingerprint=fingerprint,
         details={
             "host": tc.host,
             "sysroot": os.fspath(tc.sysroot),
             "rustc": os.fspath(tc.rustc),
-            "rustup-proxy": "yes" if real != compiler else "no",
+            "rustup-proxy": "yes" if is_rustup_proxy(compiler) else "no",
+            "script": "yes" if is_script(compiler) else "no",
         },
     )
 
@@ -169,6 +210,29 @@ def target_libraries(sysroot: Path, target: str, context: PluginContext) -> tupl
     listing_key = (os.fspath(directory), stat_signature(directory))
     names = _TARGET_LIBS.get(listing_key, lambda: tuple((os.fspath(p.relative_to(directory)), 0) for p in _walk_files(directory)))
     return tuple((name, context.hash_file(directory / name)) for name, _ in names)
+
+
+_TARGET_LISTS: Memo[frozenset[str]] = Memo()
+
+
+def builtin_targets(tc: Toolchain, context: PluginContext) -> frozenset[str]:
+    """The target names ``tc`` knows without a target specification file."""
+    return _TARGET_LISTS.get(
+        tc.fingerprint, lambda: frozenset(_run_text(context, [str(tc.rustc), "--print", "target-list"], None).split())
+    )
+
+
+def target_spec(target: str, tc: Toolchain, env: Mapping[str, str], cwd: Path) -> Path | None:
+    """Where rustc finds the specification of a target that is not built in
+    (``--target NAME``): ``NAME.json`` in a ``RUST_TARGET_PATH`` directory,
+    else ``<sysroot>/lib/rustlib/NAME/target.json``."""
+    for directory in env.get("RUST_TARGET_PATH", "").split(os.pathsep):
+        if directory:
+            candidate = (Path(directory) if os.path.isabs(directory) else cwd / directory) / f"{target}.json"
+            if candidate.is_file():
+                return candidate
+    candidate = tc.sysroot / "lib" / "rustlib" / target / "target.json"
+    return candidate if candidate.is_file() else None
 
 
 def native_cpu(tc: Toolchain, context: PluginContext) -> str:
