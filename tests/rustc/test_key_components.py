@@ -258,10 +258,14 @@ def test_extern_and_static_native_library(crate, tmp_path):
     linker = direct["linker"]
     assert linker[0].startswith("linker ") and linker[1].startswith("version ")
     assert any(line.startswith("file crt1.o ") for line in linker) or any(line.startswith("file Scrt1.o ") for line in linker)
-    # The transitive crates of a link are named by the dep-info run.
-    names = [c.name for c in call.discover().components]
+    # The crates a link reads are named by the link line the compile itself
+    # prints (no dep-info run before it), after the sources.
+    assert call.discover().deferred
+    assert "--print" in call.parsed.run_arguments and "--print" not in call.parsed.key_arguments
+    names = [c.name for c in call.key_dependencies()]
     assert "file:<BASEDIR:cwd>/target/deps/libgolden-0123.rlib" in names
     assert names.index("file:src/main.rs") < names.index("file:<BASEDIR:cwd>/target/deps/libgolden-0123.rlib")
+    assert not list((crate / "target" / "deps").glob("*.pycache-tmp"))  # the printed link line is gone
 
 
 def test_missing_static_library_is_not_cacheable(crate):

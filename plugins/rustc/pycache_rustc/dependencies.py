@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, PluginContext
 
-from . import depinfo, environment, linking, toolchain
+from . import arguments, depinfo, environment, linking, toolchain
 from .arguments import PathArgument, RustcArgs, discovery_arguments
 from .paths import CRATE_FILES, KeyPaths, embedded_files, key_paths
 
@@ -267,6 +267,11 @@ def dependencies_from_depinfo(
     return components, files, absent, env_names, covered
 
 
+def _link_reported(args: RustcArgs) -> bool:
+    roles = arguments.output_paths(args)
+    return isinstance(roles, dict) and linking.link_report(args, roles) is not None
+
+
 def discover(
     invocation: Invocation, args: RustcArgs, context: PluginContext, *, compile_reports: bool = False
 ) -> Dependencies | NotCacheable:
@@ -284,7 +289,7 @@ def discover(
     direct = direct_components(invocation, args, context)
     if isinstance(direct, NotCacheable):
         return direct
-    if compile_reports and not args.bundles_upstream:
+    if compile_reports and (not args.bundles_upstream or _link_reported(args)):
         # Relocatable unless the compile's own dep-info says otherwise.
         return Dependencies(components=tuple(direct), deferred=True, relocatable=True)
     tc = call_toolchain(invocation, context)

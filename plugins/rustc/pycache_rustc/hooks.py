@@ -25,7 +25,7 @@ from pycache_core.api import (
     hookimpl,
 )
 
-from . import arguments, dependencies, environment, outputs, paths, toolchain
+from . import arguments, dependencies, environment, linking, outputs, paths, toolchain
 
 FAMILY = toolchain.FAMILY
 
@@ -84,6 +84,11 @@ def pycache_parse_arguments(invocation: Invocation, family: CompilerFamily) -> P
         run_arguments = (*invocation.arguments, "--color=always")
         key_arguments = (*key_arguments, "--color=always")
         colour = True
+    report = linking.link_report(args, roles)
+    if report is not None:
+        # The link line names every crate file the link reads: the key of a
+        # linked crate comes from the compile itself, with no dep-info run.
+        run_arguments = (*(run_arguments or invocation.arguments), "--print", f"link-args={report}")
     return ParsedInvocation(
         language="rust",
         sources=(Path(args.input),),

@@ -358,5 +358,41 @@ def _library_files(directory: Path, pattern: re.Pattern[str]) -> list[str] | Non
     return [n for n in names if pattern.match(n) and (directory / n).is_file()]
 
 
+# --- the link line a compile reports --------------------------------------------------
+
+#: Suffix of the file a linking compile prints its link line to (the
+#: collector removes it; outputs ending so are never taken for stray ones).
+LINK_REPORT_SUFFIX = ".link-args.pycache-tmp"
+#: Crate files on a link line (what ``-Z binary-dep-depinfo`` would name).
+CRATE_FILE = (".rlib", ".rmeta", ".so", ".dylib", ".dll")
+
+
+def link_report(args: RustcArgs, roles: Mapping[str, str]) -> str | None:
+    """Where a linking compile may print its link line (``--print
+    link-args=PATH``), or None when that line would not name every crate the
+    link reads: several linked outputs in one call, or LTO, where rustc reads
+    the upstream rlibs' bitcode itself and links without them."""
+    linked = [role for role in roles if role in ("bin", "dylib", "cdylib", "proc-macro")]
+    if not args.links or len(linked) != 1 or "dep-info" not in roles:
+        return None
+    lto = args.codegen_value("lto")
+    if lto is not None and lto.strip().lower() not in ("off", "no", "n", "false"):
+        return None
+    return roles[linked[0]] + LINK_REPORT_SUFFIX
+
+
+def reported_crate_files(text: str) -> list[str] | None:
+    """The crate files (rlibs, dylibs) a printed link line passes to the
+    linker; None when the line cannot be read."""
+    import shlex
+
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return None
+    outputs = {words[i + 1] for i, w in enumerate(words[:-1]) if w == "-o"}  # the link's own output
+    return [w for w in words if w.endswith(CRATE_FILE) and os.path.isabs(w) and w not in outputs]
+
+
 def linker_env_names(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(n for n in LINKER_ENV if n in env)

@@ -11,8 +11,10 @@ records matches what the real compile read.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from pathlib import Path
 
 from pycache_core.api import (
     Artifact,
@@ -25,7 +27,7 @@ from pycache_core.api import (
     PluginContext,
 )
 
-from . import depinfo
+from . import depinfo, linking
 from .arguments import RustcArgs
 from .dependencies import call_toolchain, dependencies_from_depinfo
 
@@ -83,6 +85,17 @@ def collect(
     return Outputs(artifacts=tuple(artifacts), dependencies=dependencies)
 
 
+def _reported_crates(report: Path) -> list[str] | None:
+    try:
+        text = report.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            report.unlink()
+    return linking.reported_crate_files(text)
+
+
 def _compile_dependencies(
     invocation: Invocation, parsed: ParsedInvocation, args: RustcArgs, context: PluginContext
 ) -> Dependencies | None:
@@ -91,6 +104,13 @@ def _compile_dependencies(
         info = depinfo.parse(path.read_text(encoding="utf-8", errors="surrogateescape"))
     except OSError:
         return None
+    report = linking.link_report(args, {role: os.fspath(slot.path) for role, slot in parsed.outputs.items()})
+    if report is not None:
+        # The crates the link read, as the link line the compile printed names them.
+        crates = _reported_crates(invocation.resolve(report))
+        if crates is None:
+            return Dependencies(components=(), manifest_ok=False)
+        info = depinfo.DepInfo(targets=info.targets, files=(*info.files, *crates), env=info.env)
     tc = call_toolchain(invocation, context)
     sysroots = [os.fspath(tc.sysroot)] + ([os.path.normpath(invocation.resolve(args.sysroot))] if args.sysroot else [])
     found = dependencies_from_depinfo(info, invocation, args, sysroots, context)
