@@ -74,13 +74,27 @@ def find_crate(name: str) -> Path:
     return candidates[-1]
 
 
+def without_dev_dependencies(text: str) -> str:
+    """A Cargo.toml without its dev-dependency tables (``[dev-dependencies]``,
+    ``[dev-dependencies.x]``, ``[target.'cfg(..)'.dev-dependencies.x]``)."""
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines(keepends=True):
+        header = re.match(r"\s*\[([^\[\]]+)\]\s*$", line)
+        if header:
+            parts = re.findall(r'"[^"]*"|[^.]+', header.group(1))
+            skipping = any(p.strip() in ("dev-dependencies", "dev_dependencies") for p in parts)
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
 def prepare(crate: Path, work: Path) -> Path:
     tree = work / crate.name
     shutil.copytree(crate, tree, ignore=shutil.ignore_patterns("debian", ".cargo-checksum.json"))
     manifest = tree / "Cargo.toml"
     # Debian ships dev-dependencies it does not package; a build needs none.
-    text = re.sub(r"\n\[dev-dependencies[^\]]*\]\n(?:[^\[\n].*\n|\n)*", "\n", manifest.read_text())
-    manifest.write_text(text)
+    manifest.write_text(without_dev_dependencies(manifest.read_text()))
     (tree / ".cargo").mkdir(exist_ok=True)
     (tree / ".cargo" / "config.toml").write_text(CARGO_CONFIG.format(registry=REGISTRY))
     return tree
