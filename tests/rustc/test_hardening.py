@@ -142,29 +142,28 @@ def test_scripts_input_group_and_search_dir(crate, tmp_path):
 @pytest.mark.parametrize(
     "link_arg",
     [
-        "-Wl,-Map=app.map",
-        "-Wl,-Map,app.map",
         "-Wl,--out-implib=app.lib",
         "-Wl,--dependency-file=app.dep",
         "-save-temps",
         "-Wl,--reproduce=r.tar",
         "-oelsewhere",
-        "-Xlinker --Map=app.map",
+        "-Xlinker --dependency-file -Xlinker x.d",
+        "-Wl,-Map=one.map -Wl,-Map=two.map",
     ],
 )
 def test_link_arguments_that_write_files_are_refused(crate, link_arg):
     extra = []
     for word in link_arg.split():
         extra += ["-C", f"link-arg={word}"]
-    outcome = Call(crate, bin_arguments(*extra)).direct()
+    outcome = Call(crate, bin_arguments(*extra)).parsed
     assert isinstance(outcome, NotCacheable) and outcome.reason == "link-arg-writes-file", outcome
 
 
 def test_response_files_and_pre_link_args(crate):
     (crate / "args.rsp").write_text("-Tother.x\n")
-    outcome = Call(crate, bin_arguments("-C", "link-arg=@args.rsp")).direct()
+    outcome = Call(crate, bin_arguments("-C", "link-arg=@args.rsp")).parsed
     assert isinstance(outcome, NotCacheable) and outcome.reason == "link-arg-response-file"
-    outcome = Call(crate, bin_arguments("-C", "link-args=-Wl,--gc-sections -Wl,-Map=x.map")).direct()
+    outcome = Call(crate, bin_arguments("-C", "link-args=-Wl,--gc-sections -Wl,--out-implib=x.lib")).parsed
     assert isinstance(outcome, NotCacheable) and outcome.reason == "link-arg-writes-file"
     # -Z pre-link-args reach the linker like -C link-args.
     (crate / "pre.ld").write_text("/* pre */\n")
@@ -302,3 +301,54 @@ def test_custom_target_found_through_rust_target_path(crate, tmp_path):
     assert {c.name: c.value for c in Call(crate, arguments, env={"RUST_TARGET_PATH": str(targets)}).direct()}["target-spec"] != direct["target-spec"]
     outcome = Call(crate, arguments).direct()
     assert isinstance(outcome, NotCacheable) and outcome.reason == "target-spec-not-found"
+
+
+def test_link_line_libraries_are_found_as_the_linker_finds_them(crate, tmp_path):
+    """The -l libraries on the link line a compile prints -- including those
+    upstream crates name in their metadata -- are keyed where the linker
+    finds them, and earlier candidates must stay absent."""
+    from pycache_rustc import linking
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (second / "libq.a").write_bytes(b"!<arch>\n")
+    (second / "libq.so").write_text("INPUT ( libq_impl.so.1 )\n")  # a linker script, as libc.so is
+    (second / "libq_impl.so.1").write_bytes(b"\x7fELF")
+    text = (
+        'LC_ALL="C" PATH="/usr/bin" "cc" "-m64" "/tmp/x/rustcAbCdEf/symbols.o" "app.app.0-cgu.0.rcgu.o" '
+        f'"{crate}/target/deps/libdep-1.rlib" "-Wl,-Bdynamic" "-lq" "-L" "{first}" "-L" "/tmp/x/rustcAbCdEf/raw-dylibs" '
+        f'"-L{second}" "-o" "{crate}/target/deps/app-1"'
+    )
+    line = linking.read_link_line(text)
+    assert line.files == (f"{crate}/target/deps/libdep-1.rlib",)
+    assert line.search_dirs == (str(first), str(second)) and line.libraries == ("q",)
+    call = Call(crate, bin_arguments())
+    files, absent = linking.link_line_libraries(line, call.parsed.private, call.invocation, call.context)
+    assert files == [second / "libq.so", second / "libq.a", second / "libq_impl.so.1"]
+    assert first / "libq.so" in absent and first / "libq.a" in absent
+    outcome = linking.link_line_libraries(
+        linking.LinkLine(files=(), search_dirs=(str(first),), libraries=("nosuchlibxyz",)), call.parsed.private, call.invocation, call.context
+    )
+    assert isinstance(outcome, NotCacheable) and outcome.reason == "native-lib-not-found"
+
+
+@pytest.mark.parametrize("spelling", [["-C", "link-arg=-Wl,-Map=app.map"], ["-C", "link-args=-Xlinker -Map -Xlinker app.map"]])
+def test_link_map_is_an_output_restored_on_a_hit(pycache_env, tmp_path, spelling):
+    (tmp_path / "main.rs").write_text('fn main() { println!("mapped"); }\n')
+    command = ["rustc", "--crate-name", "app", "--crate-type", "bin", "--emit=link,dep-info", "--out-dir", "o", *spelling, "main.rs"]
+    (tmp_path / "o").mkdir()
+    first = pycache_env.compile(*command, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr.decode()
+    linked = (tmp_path / "o" / "app").read_bytes()
+    link_map = (tmp_path / "app.map").read_bytes()
+    assert b"main" in link_map
+    (tmp_path / "app.map").unlink()
+    (tmp_path / "o" / "app").unlink()
+    again = pycache_env.compile(*command, cwd=tmp_path)
+    assert again.returncode == 0 and (again.stdout, again.stderr) == (first.stdout, first.stderr)
+    counts = pycache_env.stats()["families"]["rustc"]
+    assert (counts.get("misses"), counts.get("hits")) == (1, 1), counts
+    assert (tmp_path / "app.map").read_bytes() == link_map and (tmp_path / "o" / "app").read_bytes() == linked
+    assert subprocess.run([str(tmp_path / "o" / "app")], capture_output=True, text=True).stdout == "mapped\n"
+

@@ -25,7 +25,7 @@ from pycache_core.api import (
     hookimpl,
 )
 
-from . import arguments, dependencies, environment, linking, outputs, paths, toolchain
+from . import arguments, dependencies, environment, linkargs, linking, outputs, paths, toolchain
 
 FAMILY = toolchain.FAMILY
 
@@ -76,6 +76,16 @@ def pycache_parse_arguments(invocation: Invocation, family: CompilerFamily) -> P
     roles = arguments.output_paths(args)
     if isinstance(roles, NotCacheable):
         return roles
+    if args.links:
+        # What the link arguments make the linker write is refused here or
+        # becomes an output: the link map.
+        link_args = linkargs.read(args)
+        if isinstance(link_args, NotCacheable):
+            return link_args
+        if len(link_args.map_files) > 1:
+            return NotCacheable("link-arg-writes-file", f"several link maps: {', '.join(link_args.map_files)}")
+        if link_args.map_files:
+            roles = {**roles, "link-map": link_args.map_files[0]}
     key_arguments = args.key_arguments
     run_arguments = None
     colour = False

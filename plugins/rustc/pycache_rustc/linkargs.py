@@ -17,9 +17,11 @@ the linker itself. This module reads them as the linker will:
   (`linking`) in the search directories;
 - ``-B DIR`` and ``-fuse-ld=`` choose the linker and the tools the driver
   runs: keyed by the content of what they select;
-- arguments that write files (``-Map``, ``--out-implib``, ...) would leave
-  outputs a hit cannot restore, and a response file (``@file``) holds
-  arguments not seen here: the call is refused, with the option named.
+- the link map (``-Map FILE``) is an output: stored, and restored on a hit
+  (role ``link-map``); other arguments that write files (``--out-implib``,
+  ``--dependency-file``, ...) would leave outputs a hit cannot restore, and a
+  response file (``@file``) holds arguments not seen here: the call is
+  refused, with the option named.
 """
 
 from __future__ import annotations
@@ -38,20 +40,22 @@ from .arguments import RustcArgs
 #: ``=`` forms and the value as the next token are both recognised.
 WRITING_OPTIONS = frozenset(
     {
-        "-Map", "--Map", "--out-implib", "--dependency-file", "--reproduce", "--why-extract",
+        "--out-implib", "--dependency-file", "--reproduce", "--why-extract",
         "--print-archive-stats", "--time-trace-file", "--lto-obj-path", "--thinlto-cache-dir",
         "--thinlto-index-only", "--save-temps", "-save-temps", "-o", "--output", "--pdb",
         "--plugin-opt=obj-path", "--plugin-opt=dwo_dir", "-dumpdir", "--write-if-changed",
     }
 )
+#: The link map (``-Map FILE``): an output the entry stores and a hit restores.
+MAP_OPTIONS = frozenset({"-Map", "--Map"})
 #: Prefixes of options that write a file whatever follows (gcc's dump options).
 WRITING_PREFIXES = ("-fdump-", "-save-temps", "--save-temps", "-fcallgraph-info")
 #: Options whose value is the next token (so the value is not a file of its own).
 _TAKES_VALUE = frozenset(
     {
         "-T", "--script", "-dT", "--default-script", "-L", "--library-path", "-l", "--library", "-B",
-        "-Map", "--Map", "--out-implib", "--dependency-file", "-o", "--output", "-rpath", "--rpath", "-R",
-        "-soname", "--soname", "-h", "-z", "-e", "--entry", "--version-script", "--dynamic-list", "-plugin",
+        "--out-implib", "--dependency-file", "-o", "--output", "-rpath", "--rpath", "-R",
+        "-soname", "--soname", "-Map", "--Map", "-h", "-z", "-e", "--entry", "--version-script", "--dynamic-list", "-plugin",
         "--plugin", "-u", "--undefined", "--defsym", "-m", "-Xlinker", "--sysroot", "-specs", "--just-symbols",
         "--retain-symbols-file", "--symbol-ordering-file", "--exclude-libs", "--hash-style", "--build-id",
         "-y", "--trace-symbol", "--wrap", "-rpath-link", "--rpath-link", "-dynamic-linker", "--dynamic-linker",
@@ -73,6 +77,7 @@ class LinkArguments:
     search_dirs: list[str] = field(default_factory=list)  # -L
     tool_dirs: list[str] = field(default_factory=list)  # -B
     fuse_ld: str | None = None  # -fuse-ld= / --ld-path=
+    map_files: list[str] = field(default_factory=list)  # -Map FILE: written by the linker
 
 
 def raw_link_arguments(args: RustcArgs) -> list[str]:
@@ -151,7 +156,9 @@ def read(args: RustcArgs) -> LinkArguments | NotCacheable:
                 if token.startswith(short) and len(token) > len(short) and not token.startswith("--"):
                     name, value = short, token[len(short):]
                     break
-        if name in _SCRIPT_OPTIONS and value:
+        if name in MAP_OPTIONS and value:
+            found.map_files.append(value)
+        elif name in _SCRIPT_OPTIONS and value:
             found.scripts.append(value)
         elif name in ("-L", "--library-path") and value:
             found.search_dirs.append(value)

@@ -8,17 +8,18 @@ A linked crate is cacheable only when every input of the link is in the key:
   it uses (``ld``, ``collect2``, ``crt*.o``, ``libgcc``, libc's linker
   script and static parts); rust-lld and gcc-ld come with the toolchain, whose
   fingerprint covers them;
-- the native libraries: every library file in the ``-L native=``/``-L all=``
-  directories, every ``-l`` library wherever the linker would find it;
-- files named by ``-C link-arg(s)`` (linker scripts, objects, version scripts);
+- the native libraries: for a compile that prints its link line
+  (`link_report`), every ``-l`` library on it where the linker finds it
+  (`link_line_libraries`: those upstream crates name in their metadata
+  too); otherwise (LTO) every library file in the ``-L native=``/``-L
+  all=`` directories and every ``-l`` library wherever the linker would
+  find it;
+- what the link arguments make the linker read (`linkargs`);
 - the variables the linker reads (``LIBRARY_PATH``, ``COMPILER_PATH``, ...).
 
 What cannot be pinned down (a linker that is a script, an unknown target's
-default linker, a library that cannot be found) makes the call not
-cacheable, with a reason. Libraries that upstream crates name in their
-metadata (``#[link(name = "z")]``) are found by the linker in its default
-directories; the std ones are in the linker identity, others are not
-looked for (see the README's limitations).
+default linker, a library or linker script that cannot be found, a link
+argument that writes a file) makes the call not cacheable, with a reason.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pycache_core.digests import stat_signature
 from pycache_core.memo import Memo
 
 from . import linkargs
-from .arguments import APPLE, ELF, WASM, NativeLib, RustcArgs, layout_for
+from .arguments import APPLE, ELF, WASM, NativeLib, RustcArgs, layout_for, output_paths
 
 #: Variables a gcc/clang driver or GNU ld reads while linking. Not
 #: LD_LIBRARY_PATH: cargo sets it on every rustc call to its own target
@@ -230,9 +231,11 @@ def native_components(
     staticlib): those ``-l static=`` names, and those that ``#[link(name =
     ..., kind = "static")]`` attributes in its sources name, which only the
     compile sees -- so every static archive in the native search
-    directories is keyed. A linked crate also reads whatever the linker
-    finds there, so all their library files are keyed, and everything its
-    link arguments name (`linkargs`).
+    directories is keyed. A linked crate also reads everything its link
+    arguments name (`linkargs`), and what the linker finds in those
+    directories: the libraries of the link line its compile prints
+    (`link_line_libraries`, reported after the compile), or, when it prints
+    none (LTO), every library file there.
     """
     components: list[KeyComponent] = []
     link_args = linkargs.read(args) if args.links else linkargs.LinkArguments()
@@ -253,7 +256,11 @@ def native_components(
     if not args.generates_code:
         return tuple(components)
     pattern = _LIBRARY_FILE if args.links else _STATIC_ARCHIVE
-    for directory in link_dirs if args.links else dirs:
+    # A linked crate whose compile prints its link line has the libraries it
+    # reads keyed from that line (`link_line_libraries`); the rest read what
+    # rustc may bundle or the linker may find in these directories.
+    listed = [] if reports_link(args) else link_dirs if args.links else dirs
+    for directory in listed:
         listing = _library_files(directory, pattern)
         if listing is None:
             components.append(KeyComponent(f"native-dir:{portable(os.fspath(directory))}", "<absent>"))
@@ -381,17 +388,114 @@ def link_report(args: RustcArgs, roles: Mapping[str, str]) -> str | None:
     return roles[linked[0]] + LINK_REPORT_SUFFIX
 
 
-def reported_crate_files(text: str) -> list[str] | None:
-    """The crate files (rlibs, dylibs) a printed link line passes to the
-    linker; None when the line cannot be read."""
+_RUSTC_TEMPORARY = re.compile(r"(^|/)rustc[0-9A-Za-z]{6}/|\.rcgu\.o$")
+_ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkLine:
+    """What a printed link line passes to the linker."""
+
+    files: tuple[str, ...]  # absolute paths: upstream crates, objects, archives
+    search_dirs: tuple[str, ...]  # -L, in order
+    libraries: tuple[str, ...]  # -lNAME as NAME, -l:FILE as :FILE, in order
+
+
+def read_link_line(text: str) -> LinkLine | None:
+    """The inputs of the link line rustc printed (``VAR="v" ... "cc" args``),
+    without rustc's own temporaries (its ``rustcXXXXXX`` directory, the
+    codegen units' objects) and the output; None when it cannot be read."""
     import shlex
 
     try:
         words = shlex.split(text)
     except ValueError:
         return None
-    outputs = {words[i + 1] for i, w in enumerate(words[:-1]) if w == "-o"}  # the link's own output
-    return [w for w in words if w.endswith(CRATE_FILE) and os.path.isabs(w) and w not in outputs]
+    while words and _ENV_ASSIGNMENT.match(words[0]):
+        words.pop(0)
+    words = words[1:]  # the linker itself: keyed by `linker_components`
+    files: list[str] = []
+    dirs: list[str] = []
+    libs: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if word in ("-o", "-L", "-l") and i < len(words):
+            value = words[i]
+            i += 1
+            if word == "-L":
+                dirs.append(value)
+            elif word == "-l":
+                libs.append(value)
+            continue
+        if word.startswith("-L") and len(word) > 2:
+            dirs.append(word[2:])
+        elif word.startswith("-l") and len(word) > 2:
+            libs.append(word[2:])
+        elif word.startswith("-Wl,"):
+            for part in word[4:].split(","):
+                if part.startswith("-l") and len(part) > 2:
+                    libs.append(part[2:])
+        elif os.path.isabs(word) and not _RUSTC_TEMPORARY.search(word):
+            files.append(word)
+    dirs = [d for d in dirs if not _RUSTC_TEMPORARY.search(d + "/")]
+    return LinkLine(files=tuple(dict.fromkeys(files)), search_dirs=tuple(dirs), libraries=tuple(dict.fromkeys(libs)))
+
+
+def link_line_libraries(
+    line: LinkLine, args: RustcArgs, invocation: Invocation, context: PluginContext
+) -> tuple[list[Path], list[Path]] | NotCacheable:
+    """(files, must-stay-absent paths) of every ``-l`` library on a link
+    line, found as the linker finds it: in the ``-L`` directories in order,
+    then the driver's own library directories. Each library's file in the
+    first directory that has one is read (both ``libNAME.so`` and
+    ``libNAME.a`` there, whichever the link mode takes), and each candidate
+    in an earlier directory must stay absent. A library that is a linker
+    script (libc.so) brings what it names. This covers the libraries
+    upstream crates name in their metadata, which only the link line shows."""
+    dirs = [invocation.resolve(d) for d in line.search_dirs]
+    dirs += [Path(d) for d in _driver_library_dirs(args, invocation, context) if Path(d) not in dirs]
+    files: list[Path] = []
+    absent: list[Path] = []
+    for name in line.libraries:
+        candidates = [name[1:]] if name.startswith(":") else [f"lib{name}.so", f"lib{name}.a"]
+        found: list[Path] = []
+        for directory in dirs:
+            present = [directory / c for c in candidates if (directory / c).is_file()]
+            if present:
+                found = present
+                absent.extend(directory / c for c in candidates if directory / c not in present)
+                break
+            absent.extend(directory / c for c in candidates)
+        if not found:
+            return NotCacheable("native-lib-not-found", f"-l{name} of the link line not found in {[os.fspath(d) for d in dirs]}")
+        files.extend(found)
+
+    def find_library(name: str, search: list[Path]) -> Path | None:
+        return _find_library(NativeLib(kind="dylib", modifiers=(), name=name), search)
+
+    closure = linkargs.script_closure(files, invocation.cwd, dirs, find_library)
+    if isinstance(closure, NotCacheable):
+        return closure
+    return list(dict.fromkeys(closure)), list(dict.fromkeys(absent))
+
+
+def _driver_library_dirs(args: RustcArgs, invocation: Invocation, context: PluginContext) -> tuple[str, ...]:
+    linker = args.codegen_value("linker") or default_linker(args)
+    program = find_program(linker, invocation) if linker else None
+    if program is None:
+        return ()
+    real = Path(os.path.realpath(program))
+    if not (_DRIVER_NAME.fullmatch(real.name) or _DRIVER_NAME.fullmatch(os.path.basename(linker or ""))):
+        return ()
+    return _DRIVERS.get((os.fspath(real), stat_signature(real)), lambda: _probe_driver(real, context)).library_dirs
+
+
+def reports_link(args: RustcArgs) -> bool:
+    """The call's compile prints its link line (see `link_report`)."""
+    roles = output_paths(args)
+    return isinstance(roles, dict) and link_report(args, roles) is not None
 
 
 def linker_env_names(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -85,7 +85,7 @@ def collect(
     return Outputs(artifacts=tuple(artifacts), dependencies=dependencies)
 
 
-def _reported_crates(report: Path) -> list[str] | None:
+def _reported_link_line(report: Path) -> linking.LinkLine | None:
     try:
         text = report.read_text(encoding="utf-8", errors="surrogateescape")
     except OSError:
@@ -93,7 +93,7 @@ def _reported_crates(report: Path) -> list[str] | None:
     finally:
         with contextlib.suppress(OSError):
             report.unlink()
-    return linking.reported_crate_files(text)
+    return linking.read_link_line(text)
 
 
 def _compile_dependencies(
@@ -105,12 +105,20 @@ def _compile_dependencies(
     except OSError:
         return None
     report = linking.link_report(args, {role: os.fspath(slot.path) for role, slot in parsed.outputs.items()})
+    must_stay_absent: list[Path] = []
     if report is not None:
-        # The crates the link read, as the link line the compile printed names them.
-        crates = _reported_crates(invocation.resolve(report))
-        if crates is None:
+        # What the link read, as the link line the compile printed names it:
+        # upstream crates and other files by path, libraries by -l.
+        line = _reported_link_line(invocation.resolve(report))
+        if line is None:
             return Dependencies(components=(), manifest_ok=False)
-        info = depinfo.DepInfo(targets=info.targets, files=(*info.files, *crates), env=info.env)
+        libraries = linking.link_line_libraries(line, args, invocation, context)
+        if isinstance(libraries, NotCacheable):
+            context.log.info("not stored: %s", libraries.detail)
+            return Dependencies(components=(), manifest_ok=False)
+        library_files, must_stay_absent = libraries
+        read = (*line.files, *map(os.fspath, library_files))
+        info = depinfo.DepInfo(targets=info.targets, files=(*info.files, *read), env=info.env)
     tc = call_toolchain(invocation, context)
     sysroots = [os.fspath(tc.sysroot)] + ([os.path.normpath(invocation.resolve(args.sysroot))] if args.sysroot else [])
     found = dependencies_from_depinfo(info, invocation, args, sysroots, context)
@@ -118,6 +126,7 @@ def _compile_dependencies(
         # A dependency vanished right after the compile: record no manifest.
         return Dependencies(components=(), manifest_ok=False)
     components, files, absent, env_names, relocatable = found
+    absent = [*absent, *must_stay_absent]
     return Dependencies(
         components=tuple(components), files=tuple(files), absent=tuple(dict.fromkeys(absent)), env_names=tuple(env_names),
         relocatable=relocatable,
