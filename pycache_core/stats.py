@@ -5,21 +5,30 @@ lock (read, add, write to a temporary file, rename), so concurrent servers and
 no-server calls never lose counts. Counter names are stored data: never
 rename them.
 
+Every request ends in exactly one outcome (`OUTCOMES`; `StatsDelta.outcome`
+records it, a later one replacing an earlier, so a call that faults after it
+compiled counts once, as an error): ``requests`` is their sum.
+
 Counters (totals, and per compiler family):
     requests            wrapped calls seen
-    hits                served from the cache (direct_hits + preprocessor_hits)
+    hits                outcome: served from the cache (direct_hits + preprocessor_hits)
     direct_hits         hits found through a manifest, without discovering dependencies
     preprocessor_hits   hits found after discovering dependencies (preprocessor, dep-info)
-    misses              cacheable calls compiled and stored
-    not_cacheable       compilations run as is (by reason in ``not_cacheable_reasons``)
-    not_compilation     calls that were not compilations (probes; by reason)
-    compile_failed      compiles that failed (never cached)
-    unsupported         calls of a compiler no plugin claims
-    cancelled           calls whose client went away (an interrupted build): the
+    misses              outcome: cacheable calls compiled and stored
+    not_cacheable       outcome: run as is, or compiled but not stored (by reason in
+                        ``not_cacheable_reasons``, the last detail in ``not_cacheable_details``)
+    not_compilation     outcome: calls that were not compilations (probes; by reason)
+    compile_failed      outcome: compiles that failed (never cached)
+    unsupported         outcome: calls of a compiler no plugin claims (by name in
+                        ``unsupported_compilers``)
+    not_found           outcome: calls of a compiler that is not on PATH (by name in
+                        ``not_found_compilers``)
+    call_errors         outcome: calls run uncached because of a fault (its kind in ``errors``)
+    cancelled           outcome: calls whose client went away (an interrupted build): the
                         compile was terminated, nothing was written or stored
     errors              faults, by kind in ``errors`` with the last message: those that
-                        made a call run uncached, and storage failures (``storage:<tier>``)
-                        that cost a lookup or an upload but not the call
+                        made a call run uncached, and those that cost a lookup, an upload
+                        or a restore but not the call (``storage:<tier>``, ``corrupt-entry``)
     seconds_saved       original compile time of every hit
     seconds_compiling   time spent compiling misses
     bytes_read          entry bytes read from storage on hits
@@ -28,6 +37,12 @@ Counters (totals, and per compiler family):
     prefix_failures     prefixed compiles that failed where the local retry succeeded
                         (the cause under ``errors["prefix_command"]``)
     prefix_skipped      misses of a family the prefix cannot serve, compiled locally
+
+Besides: ``since`` (when counting began) and ``zeroed_at`` (the last
+``pycache stats --zero``), epoch seconds; ``tiers``, each storage tier's own
+counters (`storage.tiers.TierCounters`, summed; `GAUGES` are the latest value).
+``pycache stats --json`` adds ``schema_version`` (`SCHEMA`), the local cache's use and
+the hit rate.
 """
 
 from __future__ import annotations
@@ -36,6 +51,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +75,16 @@ COUNTERS = (
     "prefix_compiles",
     "prefix_failures",
     "prefix_skipped",
+    "not_found",
+    "call_errors",
 )
+#: Where a request can end: each one in exactly one of these.
+OUTCOMES = ("hits", "misses", "not_cacheable", "not_compilation", "compile_failed", "unsupported", "not_found",
+            "cancelled", "call_errors")
+#: Version of ``pycache stats --json``'s layout (README, "pycache stats --json").
+SCHEMA = 1
+#: Tier counters that are a state, not a count: merged by taking the latest.
+GAUGES = frozenset({"last_error_time", "suspended_seconds", "uploads_pending"})
 
 
 @dataclass
@@ -72,6 +97,11 @@ class StatsDelta:
     not_compilation_reasons: dict[str, int] = field(default_factory=dict)
     errors: dict[str, dict[str, Any]] = field(default_factory=dict)
     tiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    not_cacheable_details: dict[str, str] = field(default_factory=dict)
+    unsupported_compilers: dict[str, int] = field(default_factory=dict)
+    not_found_compilers: dict[str, int] = field(default_factory=dict)
+    #: The outcome (and hit kind) this one call's delta holds, for `outcome`.
+    _outcome: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def add(self, counter: str, amount: float = 1, *, family: str | None = None) -> None:
         if counter not in COUNTERS:
@@ -81,9 +111,30 @@ class StatsDelta:
             fam = self.families.setdefault(family, {})
             fam[counter] = fam.get(counter, 0) + amount
 
-    def reason(self, kind: str, reason: str) -> None:
+    def outcome(self, counter: str, *, kind: str | None = None) -> None:
+        """Where this call ended (one of `OUTCOMES`; ``kind`` a sub-counter such
+        as ``direct_hits``). A later outcome replaces an earlier one: a call
+        that faults after it compiled is an error, counted once."""
+        if counter not in OUTCOMES:
+            raise ValueError(f"{counter!r} is not an outcome")
+        for previous in self._outcome:
+            self.totals[previous] -= 1
+            if not self.totals[previous]:
+                del self.totals[previous]
+        self._outcome = (counter, kind) if kind else (counter,)
+        for name in self._outcome:
+            self.add(name)
+
+    def reason(self, kind: str, reason: str, detail: str = "") -> None:
         table = self.not_cacheable_reasons if kind == "not_cacheable" else self.not_compilation_reasons
         table[reason] = table.get(reason, 0) + 1
+        if detail and kind == "not_cacheable":
+            self.not_cacheable_details[reason] = detail[:500]
+
+    def compiler(self, kind: str, name: str) -> None:
+        """Name the compiler of an ``unsupported`` or ``not_found`` call."""
+        table = self.unsupported_compilers if kind == "unsupported" else self.not_found_compilers
+        table[name] = table.get(name, 0) + 1
 
     def error(self, kind: str, message: str, *, family: str | None = None) -> None:
         self.add("errors", family=family)
@@ -94,7 +145,7 @@ class StatsDelta:
     def tier(self, name: str, counters: dict[str, Any]) -> None:
         target = self.tiers.setdefault(name, {})
         for key, value in counters.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key not in GAUGES:
                 target[key] = target.get(key, 0) + value
             elif value:
                 target[key] = value
@@ -110,6 +161,9 @@ class StatsDelta:
             "not_compilation_reasons": self.not_compilation_reasons,
             "errors": self.errors,
             "tiers": self.tiers,
+            "not_cacheable_details": self.not_cacheable_details,
+            "unsupported_compilers": self.unsupported_compilers,
+            "not_found_compilers": self.not_found_compilers,
         }
 
     def absorb(self, other: StatsDelta) -> None:
@@ -125,6 +179,9 @@ def empty_stats() -> dict[str, Any]:
         "not_compilation_reasons": {},
         "errors": {},
         "tiers": {},
+        "not_cacheable_details": {},
+        "unsupported_compilers": {},
+        "not_found_compilers": {},
     }
 
 
@@ -138,7 +195,7 @@ def _merge_numbers(target: dict[str, Any], source: dict[str, Any]) -> None:
     for key, value in source.items():
         if isinstance(value, dict):
             _merge_numbers(target.setdefault(key, {}), value)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and key not in GAUGES:
             target[key] = target.get(key, 0) + value
         else:
             target[key] = value
@@ -169,12 +226,14 @@ class StatsFile:
         with self._thread_lock, self._lock():
             stats = self.read()
             _merge_numbers(stats, delta.as_dict())
+            stats.setdefault("since", time.time())
             self._write(stats)
 
     def zero(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._thread_lock, self._lock():
-            self._write(empty_stats())
+            now = time.time()
+            self._write({**empty_stats(), "since": now, "zeroed_at": now})
 
     def _write(self, stats: dict[str, Any]) -> None:
         tmp = self.path.with_name(f".stats.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -209,6 +268,7 @@ def take_client_faults(faults_path: str) -> StatsDelta:
         for line in Path(taken).read_text(errors="replace").splitlines():
             kind, _, message = line.partition("\t")
             delta.add("requests")
+            delta.add("call_errors")  # the client ran it uncached
             delta.error(kind or "client", message)
     finally:
         with contextlib.suppress(OSError):

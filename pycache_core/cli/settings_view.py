@@ -68,7 +68,7 @@ def as_json(config: Config, problems: list[Problem]) -> dict[str, Any]:
             "problem": problem.why if problem else None,
         }
     return {
-        "schema": SCHEMA,
+        "schema_version": SCHEMA,
         "config_file": {"path": str(config.file), "exists": config.file.is_file(), "explicit": config.file_explicit},
         "settings": settings,
         "tables": [{"name": n, "value": v, "origin": o} for n, v, o in _table_rows(config)],

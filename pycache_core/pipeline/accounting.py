@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..stats import StatsDelta, StatsFile
+from ..stats import GAUGES, StatsDelta, StatsFile
 from ..storage.tiers import TieredStore
 
 log = logging.getLogger("pycache")
@@ -91,7 +91,9 @@ class StatsAccounting:
                 changes: dict[str, object] = {}
                 for key, value in counters.items():
                     if isinstance(value, (int, float)) and not isinstance(value, bool):
-                        if value != before.get(key, 0):
+                        if key in GAUGES:  # a state: the latest value, not a difference
+                            changes[key] = value
+                        elif value != before.get(key, 0):
                             changes[key] = value - before.get(key, 0)
                     elif value and value != before.get(key):
                         changes[key] = value

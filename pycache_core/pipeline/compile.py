@@ -44,16 +44,17 @@ def compile_request(engine: Engine, request: CompileRequest) -> CompileReply:
     except Cancelled as why:
         # The build was interrupted: its client waits for nothing, and
         # nothing more is written for it (no output, entry or manifest).
-        call.delta.totals.pop("misses", None)  # not a miss, even when its compile had finished
-        call.delta.add("cancelled")
+        call.delta.outcome("cancelled")  # not a miss, even when its compile had finished
         log.warning("[%s] cancelled: %s", call.label, why)
         reply = CompileReply(exit_code=1, outcome="cancelled")
     except NoCache as why:
+        call.delta.outcome("call_errors")
         call.delta.error(why.kind, str(why))
         log.warning("[%s] running uncached: %s", call.label, why)
         reply = _uncached(call)
     except Exception as exc:  # never break the build because of the cache
         kind = "plugin" if isinstance(exc, PluginError) else "internal"
+        call.delta.outcome("call_errors")
         call.delta.error(kind, f"{type(exc).__name__}: {exc}")
         log.error("[%s] internal error, running uncached: %s\n%s", call.label, exc, traceback.format_exc())
         reply = _uncached(call)
@@ -69,9 +70,12 @@ def _compile(engine: Engine, call: Call) -> CompileReply:
     stages.resolve(engine, call)
     if call.compiler is None:
         # Let the caller's own exec produce the usual "not found" error.
+        call.delta.outcome("not_found")
+        call.delta.compiler("not_found", os.path.basename(request.argv[0]))
         return CompileReply(execute=request.argv[0], outcome="not-found")
     if call.family is None:
-        call.delta.add("unsupported")
+        call.delta.outcome("unsupported")
+        call.delta.compiler("unsupported", os.path.basename(request.argv[0]))
         return CompileReply(execute=call.compiler, outcome="unsupported")
     parsed = stages.parse(engine, call)
     if not isinstance(parsed, ParsedInvocation):
@@ -125,8 +129,7 @@ def _try_hit(engine: Engine, call: Call, result_key: str, counter: str) -> Compi
     streams = replayed_streams(entry, call)
     if streams is None or not restore(entry, call):
         return None
-    call.delta.add("hits")
-    call.delta.add(counter)
+    call.delta.outcome("hits", kind=counter)
     call.delta.add("seconds_saved", entry.compile_seconds)
     call.delta.add("bytes_read", size)
     call.delta.tier(tier, {"hits_served": 1})
@@ -174,15 +177,16 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
         stderr = strip_colour(stderr)
     reply = CompileReply(exit_code=result.exit_code, stdout=result.stdout, stderr=stderr, outcome="miss")
     if result.exit_code != 0:
-        call.delta.add("compile_failed")
+        call.delta.outcome("compile_failed")
         return CompileReply(exit_code=result.exit_code, stdout=result.stdout, stderr=stderr, outcome="compile-failed")
-    call.delta.add("misses")
+    call.delta.outcome("misses")  # until something below keeps it from being stored
     call.delta.add("seconds_compiling", result.duration)
 
     outputs = guard("outputs", lambda: engine.host.hooks.collect_outputs(invocation, parsed, result, context))
     if isinstance(outputs, NotCacheable) or outputs is None:
         reason = outputs.reason if outputs is not None else "no-outputs"
-        call.delta.reason("not_cacheable", reason)
+        call.delta.outcome("not_cacheable")
+        call.delta.reason("not_cacheable", reason, outputs.detail if outputs is not None else "")
         context.log.info("compiled but not stored: %s", outputs.detail if outputs is not None else reason)
         return reply
     stale = freshness.stale_inputs(call, outputs)
@@ -195,14 +199,16 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     if result_key is None:
         deferred = _deferred_key(engine, call, outputs)
         if isinstance(deferred, NotCacheable):
-            call.delta.reason("not_cacheable", deferred.reason)
+            call.delta.outcome("not_cacheable")
+            call.delta.reason("not_cacheable", deferred.reason, deferred.detail)
             context.log.info("compiled but not stored: %s", deferred.detail)
             return reply
         result_key = call.result_key = deferred
     try:
         entry = stored_entry(call, outputs)
     except OSError as exc:
-        call.delta.reason("not_cacheable", "output-unreadable")
+        call.delta.outcome("not_cacheable")
+        call.delta.reason("not_cacheable", "output-unreadable", f"cannot read {exc.filename}: {exc.strerror}")
         context.log.warning("cannot read output %s: %s", exc.filename, exc.strerror)
         return reply
     if isinstance(entry, NotCacheable):
@@ -245,13 +251,13 @@ def _pass_through(call: Call, outcome) -> CompileReply:
     """The call is not cached: count why and let the client exec the compiler."""
     assert call.compiler is not None
     if isinstance(outcome, NotCompilation):
-        call.delta.add("not_compilation")
+        call.delta.outcome("not_compilation")
         call.delta.reason("not_compilation", outcome.reason)
         kind = "not-compilation"
     else:
         reason = outcome.reason if isinstance(outcome, NotCacheable) else "unparsed"
-        call.delta.add("not_cacheable")
-        call.delta.reason("not_cacheable", reason)
+        call.delta.outcome("not_cacheable")
+        call.delta.reason("not_cacheable", reason, getattr(outcome, "detail", ""))
         kind = "not-cacheable"
     log.info("[%s] %s: %s", call.label, kind, getattr(outcome, "detail", "") or getattr(outcome, "reason", ""))
     return CompileReply(execute=call.compiler, outcome=kind)

@@ -133,6 +133,16 @@ class LocalDiskBackend:
                     with contextlib.suppress(OSError):
                         yield path, path.stat()
 
+    def usage(self) -> dict[str, int]:
+        """Bytes stored (the running total: no walk) and the entries and
+        manifests on disk (counted by name, not stat'ed): for ``pycache stats``."""
+        counts = {}
+        for kind in ("entries", "manifests"):
+            counts[kind] = sum(
+                sum(1 for name in files if not name.startswith(".tmp-")) for _dir, _dirs, files in os.walk(self.store / kind)
+            )
+        return {"bytes": self._read_size(), **counts}
+
     def size(self) -> tuple[int, int]:
         """(bytes, files) actually on disk, recounted."""
         total = count = 0

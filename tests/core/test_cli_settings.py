@@ -108,7 +108,7 @@ def test_config_lists_every_setting_whole_when_piped_at_80_columns(pycache_env, 
 
 def test_config_json_has_a_schema_and_every_setting(pycache_env):
     status, data = config_json(pycache_env)
-    assert status == 0 and data["schema"] == 1 and data["problems"] == []
+    assert status == 0 and data["schema_version"] == 1 and data["problems"] == []
     assert set(data["settings"]) == set(SETTINGS)
     assert data["config_file"] == {"path": str(pycache_env.root / "config.toml"), "exists": True, "explicit": True}
     assert data["settings"]["PYCACHE_RUNTIME_DIR"]["value"] == pycache_env.env["PYCACHE_RUNTIME_DIR"]
