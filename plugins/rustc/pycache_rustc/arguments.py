@@ -537,7 +537,8 @@ def _parse(arguments: Sequence[str], cwd: Path) -> RustcArgs:
             name = name.strip().replace("_", "-")
             entry = (name, val if eq else None)
             if name == "incremental":
-                raise _not_cacheable("incremental", f"-C incremental={val}: rustc keeps its own state between builds")
+                raise _not_cacheable("incremental", f"-C incremental={val}: rustc keeps its own state between builds; "
+                                                   "set CARGO_INCREMENTAL=0 (or build with `pycache cargo`)")
             if name == "save-temps" and (val or "yes").lower() not in DEBUGINFO_OFF:
                 raise _not_cacheable("save-temps", "-C save-temps leaves intermediate files behind")
             if name == "help":
