@@ -45,17 +45,21 @@ class ServerFiles:
     def path(self, suffix: str) -> Path:
         return self.directory / f"s-{self.fingerprint}.{suffix}"
 
-    def status(self, timeout: float = 2.0) -> dict | None:
-        """The server's own status, or None when none answers here."""
+    def ask(self, kind: str, timeout: float) -> dict | None:
+        """The server's answer to a control request ("status", "stop"), or
+        None when none answers here."""
         if "sock" not in self.files:
             return None
-        answer = connection.control_socket(str(self.files["sock"]), self.fingerprint, "status", timeout)
+        answer = connection.control_socket(str(self.files["sock"]), self.fingerprint, kind, timeout)
         if answer is None:
             return None
         try:
             return json.loads(answer)
         except ValueError:
             return {"answer": answer.decode("utf-8", "replace")}
+
+    def status(self, timeout: float = 2.0) -> dict | None:
+        return self.ask("status", timeout)
 
 
 def runtime_dirs(environ: Mapping[str, str]) -> list[Path]:
@@ -90,15 +94,7 @@ def find(environ: Mapping[str, str]) -> list[ServerFiles]:
 def stop(server: ServerFiles, timeout: float = 600.0) -> dict | None:
     """Ask ``server`` to stop (after its compiles and uploads); its answer,
     or None when none was running."""
-    if "sock" not in server.files:
-        return None
-    answer = connection.control_socket(str(server.files["sock"]), server.fingerprint, "stop", timeout)
-    if answer is None:
-        return None
-    try:
-        return json.loads(answer)
-    except ValueError:
-        return {}
+    return server.ask("stop", timeout)
 
 
 def sweep(directory: Path | str, now: float | None = None, keep: str = "") -> list[Path]:

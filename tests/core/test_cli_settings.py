@@ -19,13 +19,8 @@ from pycache_core.connection import BACKOFF, NEW_BUILD, server_fingerprint
 
 
 @pytest.fixture
-def toy(pycache_env, fake_distribution, toy_compiler, tmp_path):
-    fake_distribution("pycache-toy", modules={"pycache_toy": toy_compiler.plugin_source}, entry_points={"toy": "pycache_toy"})
-    pycache_env.env["PATH"] = f"{toy_compiler.bin_dir}{os.pathsep}{pycache_env.env['PATH']}"
-    work = tmp_path / "w"
-    work.mkdir()
-    (work / "a.toy").write_text("alpha\n")
-    return work
+def toy(toy_work):
+    return toy_work
 
 
 def config_json(penv, **env):

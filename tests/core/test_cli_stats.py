@@ -6,7 +6,6 @@ tiers in words; ``--json`` versioned. And the rich output under a terminal.
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import re
