@@ -448,6 +448,9 @@ class Dependencies:
       entry with these components plus ``Outputs.dependencies.components``
       from `pycache_collect_outputs`. It saves a dependency-discovery run on
       every miss; use it only when the compile's own list is complete.
+    - ``private``: the plugin's own record of what discovery already did
+      (files it produced on the way), handed back to `pycache_run_compile`
+      on a miss; opaque to the core, never stored or hashed.
     """
 
     components: tuple[KeyComponent, ...]
@@ -457,6 +460,7 @@ class Dependencies:
     manifest_ok: bool = True
     relocatable: bool = False
     deferred: bool = False
+    private: Any = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         _freeze(self, components=_tuple, files=_tuple, absent=_tuple, env_names=_tuple)
@@ -498,6 +502,22 @@ class Outputs:
 
     def __post_init__(self) -> None:
         _freeze(self, artifacts=_tuple)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepResult:
+    """One step of a compile that a plugin runs in steps of its own
+    (`pycache_run_compile`), as stored by `PluginContext.store_step`: the
+    files the step wrote, under the plugin's names for them (never paths:
+    the plugin decides where they go when it reuses them), and what the
+    step printed."""
+
+    files: Mapping[str, bytes]
+    stdout: bytes = b""
+    stderr: bytes = b""
+
+    def __post_init__(self) -> None:
+        _freeze(self, files=frozen_map)
 
 
 # --- Services the core lends to plugins -------------------------------------
@@ -550,6 +570,22 @@ class PluginContext(Protocol):
         """The first base directory ``data`` names as a path, or None: text a
         key holds as it is that names one makes the result depend on where
         the checkout is (`Dependencies.relocatable` must then be False)."""
+
+    def lookup_step(self, step: str, components: Sequence[KeyComponent]) -> StepResult | None:
+        """A step result stored earlier under ``components``, or None.
+
+        For a family that compiles a miss in steps (`pycache_run_compile`)
+        and reuses some of them across calls (nvcc: the device code of each
+        GPU architecture). The core hashes ``components`` with the family,
+        its cache version and ``step`` into a key of its own, looks it up in
+        every storage tier, and counts a hit or a miss of ``step`` in the
+        family's step breakdown of `pycache stats` (the call itself counts
+        once, as the miss it is). Describe every input of the step, as for
+        any key: a step result is reused whenever the components match."""
+
+    def store_step(self, step: str, components: Sequence[KeyComponent], result: StepResult) -> None:
+        """Store a step's result under ``components`` (see `lookup_step`);
+        never raises: a storage fault is counted and logged."""
 
 
 # --- Storage backends -------------------------------------------------------

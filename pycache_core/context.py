@@ -10,8 +10,9 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
-from .api import CompilerIdentity
+from .api import CompilerIdentity, KeyComponent, StepResult
 from .digests import FileDigests
 from .keys import digest_bytes
 from .paths import BaseDirectories
@@ -26,8 +27,18 @@ class CallLogAdapter(logging.LoggerAdapter):
         return f"[{self.extra['call']}] {msg}", kwargs
 
 
+class StepStore(Protocol):
+    """Where a call's step results go (`pycache_core.pipeline.steps`)."""
+
+    def lookup(self, step: str, components: Sequence[KeyComponent]) -> StepResult | None: ...
+
+    def store(self, step: str, components: Sequence[KeyComponent], result: StepResult) -> None: ...
+
+
 class CallContext:
-    """Implements `pycache_core.api.PluginContext` for one call."""
+    """Implements `pycache_core.api.PluginContext` for one call. Without a
+    ``steps`` store (a plugin's unit tests), step lookups find nothing and
+    stores are dropped."""
 
     def __init__(
         self,
@@ -39,10 +50,12 @@ class CallContext:
         identity: CompilerIdentity | None = None,
         default_cwd: Path | None = None,
         default_env: Mapping[str, str] | None = None,
+        steps: StepStore | None = None,
     ) -> None:
         self.identity = identity
         #: the call may be keyed from its compile's own dependency list (see `PluginContext.depend_mode`)
         self.depend_mode = False
+        self._steps = steps
         self.log = log or logging.getLogger("pycache.call")
         self._scratch_dir = scratch_dir
         self._owns_scratch_dir = False
@@ -110,3 +123,10 @@ class CallContext:
 
     def names_base_directory(self, data: bytes) -> str | None:
         return names_base(data, (directory for _, directory in self.bases.entries))
+
+    def lookup_step(self, step: str, components: Sequence[KeyComponent]) -> StepResult | None:
+        return self._steps.lookup(step, components) if self._steps is not None else None
+
+    def store_step(self, step: str, components: Sequence[KeyComponent], result: StepResult) -> None:
+        if self._steps is not None:
+            self._steps.store(step, components, result)

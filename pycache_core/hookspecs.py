@@ -7,9 +7,10 @@ Grouped by the phase of a compile in which the server calls them::
     parsing        pycache_parse_arguments
     key            pycache_direct_components, pycache_discover_dependencies,
                    pycache_extra_key_components
+    compile        pycache_run_compile
     outputs        pycache_collect_outputs
 
-Family hooks (probe, parse, direct, discover, collect) are called only on the
+Family hooks (probe, parse, direct, discover, run, collect) are called only on the
 plugin that registered the invocation's family: the core chooses the family
 from the collected registrations and their precedence, never from pluggy's
 call order. Only `pycache_extra_key_components` is offered to every plugin.
@@ -152,6 +153,27 @@ def pycache_extra_key_components(
     Called on every plugin for every cacheable call; all results are
     collected and namespaced by the plugin's name, so they cannot collide with
     the family's own components. Must be cheap: it runs on every hit.
+    """
+
+
+# --- compile --------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def pycache_run_compile(
+    invocation: Invocation, parsed: ParsedInvocation, dependencies: Dependencies, context: PluginContext
+) -> CompileResult | None:
+    """Compile a miss the family's own way, instead of the core running the compiler.
+
+    Called on the family's owner when a cacheable call missed, with what
+    `pycache_discover_dependencies` returned (``dependencies.private`` is the
+    plugin's own record of it). For a family that compiles in steps and
+    reuses some of them across calls through `PluginContext.lookup_step` /
+    `PluginContext.store_step` (nvcc: per GPU architecture). The result must
+    be exactly what running the compiler would have given: the same output
+    files, stdout, stderr and exit status. Return None to let the core run
+    the compiler as usual (the default for every family); an exception also
+    falls back to the compiler, uncached, and is counted.
     """
 
 

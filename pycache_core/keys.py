@@ -66,6 +66,12 @@ def manifest_key(components: Sequence[KeyComponent]) -> str:
     return "manifests/" + _shard(digest_components(components, purpose="manifest"))
 
 
+def step_key(components: Sequence[KeyComponent]) -> str:
+    """The storage key of a plugin's step result (`PluginContext.store_step`):
+    ``steps/<2 hex>/<digest>``."""
+    return "steps/" + _shard(digest_components(components, purpose="step"))
+
+
 def _shard(digest: str) -> str:
     return f"{digest[:2]}/{digest}"
 

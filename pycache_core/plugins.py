@@ -324,6 +324,12 @@ class Hooks:
                 components.append(KeyComponent(f"{impl.plugin_name}:{component.name}", component.value))
         return components
 
+    def run_compile(
+        self, invocation: Invocation, parsed: ParsedInvocation, dependencies: Dependencies, context: PluginContext
+    ) -> CompileResult | None:
+        caller = self._owner_caller("pycache_run_compile", invocation.family)
+        return caller(invocation=invocation, parsed=parsed, dependencies=dependencies, context=context)
+
     def collect_outputs(
         self, invocation: Invocation, parsed: ParsedInvocation, result: CompileResult, context: PluginContext
     ) -> Outputs | NotCacheable | None:

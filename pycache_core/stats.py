@@ -43,6 +43,13 @@ Besides: ``since`` (when counting began) and ``zeroed_at`` (the last
 counters (`storage.tiers.TierCounters`, summed; `GAUGES` are the latest value).
 ``pycache stats --json`` adds ``schema_version`` (`SCHEMA`), the local cache's use and
 the hit rate.
+
+Step breakdown (``steps``: family -> step -> counter), for families that
+compile a miss in steps and reuse some (`PluginContext.lookup_step`):
+    hits, misses        steps found in the cache, and not
+    stored              steps stored
+    bytes_read, bytes_written
+A call counts once in the totals whatever its steps did.
 """
 
 from __future__ import annotations
@@ -102,6 +109,7 @@ class StatsDelta:
     not_found_compilers: dict[str, int] = field(default_factory=dict)
     #: The outcome (and hit kind) this one call's delta holds, for `outcome`.
     _outcome: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    steps: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def add(self, counter: str, amount: float = 1, *, family: str | None = None) -> None:
         if counter not in COUNTERS:
@@ -142,6 +150,11 @@ class StatsDelta:
         entry["count"] += 1
         entry["last"] = message
 
+    def step(self, family: str, step: str, counter: str, amount: float = 1) -> None:
+        """Count one of a family's steps (see the module docstring)."""
+        counters = self.steps.setdefault(family, {}).setdefault(step, {})
+        counters[counter] = counters.get(counter, 0) + amount
+
     def tier(self, name: str, counters: dict[str, Any]) -> None:
         target = self.tiers.setdefault(name, {})
         for key, value in counters.items():
@@ -151,7 +164,7 @@ class StatsDelta:
                 target[key] = value
 
     def __bool__(self) -> bool:
-        return bool(self.totals or self.errors or self.tiers)
+        return bool(self.totals or self.errors or self.tiers or self.steps)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +177,7 @@ class StatsDelta:
             "not_cacheable_details": self.not_cacheable_details,
             "unsupported_compilers": self.unsupported_compilers,
             "not_found_compilers": self.not_found_compilers,
+            "steps": self.steps,
         }
 
     def absorb(self, other: StatsDelta) -> None:
@@ -182,6 +196,7 @@ def empty_stats() -> dict[str, Any]:
         "not_cacheable_details": {},
         "unsupported_compilers": {},
         "not_found_compilers": {},
+        "steps": {},
     }
 
 

@@ -132,6 +132,13 @@ def show(console: Console, data: dict[str, Any]) -> None:
         line(f"note: {fmt.count(totals.get('requests', 0))} requests but {fmt.count(ended)} outcomes: "
              "these statistics predate this version; `pycache stats --zero` starts afresh", "yellow")
 
+    for family, steps in sorted(data.get("steps", {}).items()):
+        for step, counters in sorted(steps.items()):
+            line(
+                f"{family} {step} steps (within the calls above): {fmt.count(counters.get('hits', 0))} hits, "
+                f"{fmt.count(counters.get('misses', 0))} misses, {fmt.count(counters.get('stored', 0))} stored"
+            )
+
     _reasons(line, "not cacheable, by reason", data.get("not_cacheable_reasons", {}),
              data.get("not_cacheable_details", {}))
     _reasons(line, "not a compilation, by reason", data.get("not_compilation_reasons", {}), {})

@@ -169,7 +169,7 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     invocation, parsed, context = call.ready
     assert call.family is not None
     _still_wanted(call, "before the compile")
-    result = run_compiler(call, engine.config)
+    result = run_compiler(call, engine.config, engine.host.hooks)
     call.compiled = result
     _still_wanted(call, "as the compile ended")
     stderr = result.stderr

@@ -1,14 +1,16 @@
-"""Running the real compiler for a miss.
+"""Running the compile of a miss.
 
-The one place a cached call's compile is started: with the family's run
-arguments and environment (when they differ from the caller's), the
-caller's umask (the compiler creates its outputs with the modes the caller
-would get), no stdin, its output captured for the reply and the entry, in
-a process group of its own. While it runs, the client is watched: when it
-goes away (Ctrl-C on make or cargo kills the client with the rest of the
-build's process group) the compiler's whole group is terminated, as the
-build's Ctrl-C would have terminated it, and `Cancelled` is raised -- no
-local retry of a prefixed compile follows.
+The one place a cached call's compile is started: by the family's plugin
+when it compiles in steps of its own (`pycache_run_compile`: nvcc, per GPU
+architecture), else the real compiler with the family's run arguments and
+environment (when they differ from the caller's), the caller's umask (the
+compiler creates its outputs with the modes the caller would get), no
+stdin, its output captured for the reply and the entry, in a process group
+of its own. While it runs, the client is watched: when it goes away (Ctrl-C
+on make or cargo kills the client with the rest of the build's process
+group) the compiler's whole group is terminated, as the build's Ctrl-C
+would have terminated it, and `Cancelled` is raised -- no local retry of a
+prefixed compile follows.
 
 ``PYCACHE_PREFIX_COMMAND`` (the call's environment first, then the
 configuration) runs it as ``PREFIX compiler args...`` -- ``distcc``,
@@ -46,7 +48,7 @@ from typing import Any
 
 from .. import env as names
 from ..api import CompileResult
-from .call import Call, Cancelled, ClientWatch
+from .call import Call, Cancelled, ClientWatch, guard
 
 log = logging.getLogger("pycache.run")
 
@@ -56,9 +58,17 @@ STDERR_TAIL = 300
 TERMINATE_GRACE = 2.0
 
 
-def run_compiler(call: Call, config: Any = None) -> CompileResult:
+def run_compiler(call: Call, config: Any = None, hooks: Any = None) -> CompileResult:
     invocation, parsed = call.invocation, call.parsed
     assert invocation is not None and parsed is not None
+    if hooks is not None and call.deps is not None and call.context is not None:
+        # The family's own compile, when it has one. An exception there is
+        # the guard's: the call runs uncached (the client runs the
+        # compiler) and is counted as plugin:run.
+        deps, context = call.deps, call.context
+        ran = guard("run", lambda: hooks.run_compile(invocation, parsed, deps, context))
+        if isinstance(ran, CompileResult):
+            return ran
     arguments = parsed.run_arguments if parsed.run_arguments is not None else invocation.arguments
     env = parsed.run_environment if parsed.run_environment is not None else invocation.env
     argv = [str(invocation.compiler), *arguments]

@@ -38,6 +38,7 @@ from ..paths import BaseDirectories, family_dirs
 from ..which import find_executable
 from . import files
 from .call import Call, NoCache, guard
+from .steps import CallSteps
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -100,6 +101,7 @@ def opened(engine: Engine, call: Call) -> Iterator[CallContext]:
         log=CallLogAdapter(logging.getLogger("pycache.call"), {"call": call.label}),
         default_cwd=invocation.cwd,
         default_env=invocation.env,
+        steps=CallSteps(engine.store, call) if call.family is not None else None,
     )
     call.bases, call.context = bases, context
     try:

@@ -14,6 +14,7 @@ CONTRACT_HOOKS = {
     "pycache_parse_arguments",
     "pycache_discover_dependencies",
     "pycache_collect_outputs",
+    "pycache_run_compile",
     "pycache_extra_key_components",
     "pycache_register_storage_backends",
 }

@@ -1,0 +1,86 @@
+"""A family that compiles a miss in steps of its own (`pycache_run_compile`)
+and reuses steps across calls (`PluginContext.lookup_step` / `store_step`):
+the call counts once, its steps in the family's breakdown; a crash in the
+plugin's run still builds, uncached and counted."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+STEPPED = '''
+import time
+from pathlib import Path
+from pycache_toy_base import *  # the toy plugin's hooks
+from pycache_toy_base import pycache_discover_dependencies as _discover
+from pycache_core.api import CompileResult, Dependencies, KeyComponent, StepResult
+
+
+@hookimpl
+def pycache_discover_dependencies(invocation, parsed, context):
+    found = _discover(invocation, parsed, context)
+    return Dependencies(components=found.components, files=found.files, private="discovered")
+
+
+@hookimpl
+def pycache_run_compile(invocation, parsed, dependencies, context):
+    """Step "read": the source's text, shared by calls with and without --shout."""
+    if invocation.env.get("TOY_CRASH") == "run":
+        raise RuntimeError("run exploded")
+    assert dependencies.private == "discovered"
+    started = time.monotonic()
+    source = parsed.sources[0]
+    components = [KeyComponent("source", context.hash_file(source))]
+    found = context.lookup_step("read", components)
+    if found is None:
+        text = source.read_bytes()
+        context.store_step("read", components, StepResult(files={"text": text}, stderr=b"read it\\n"))
+        stderr = b"read it\\n"
+    else:
+        text, stderr = found.files["text"], found.stderr
+    if "--shout" in invocation.arguments:
+        text = text.upper()
+    invocation.resolve(parsed.outputs["object"].path).write_bytes(text)
+    return CompileResult(exit_code=0, stdout=b"", stderr=stderr, duration=time.monotonic() - started)
+'''
+
+
+@pytest.fixture
+def stepped(pycache_env, fake_distribution, toy_compiler, tmp_path):
+    fake_distribution("pycache-toy", modules={"pycache_toy_base": toy_compiler.plugin_source, "pycache_toy": STEPPED},
+                      entry_points={"toy": "pycache_toy"})
+    pycache_env.env["PATH"] = f"{toy_compiler.bin_dir}{os.pathsep}{pycache_env.env['PATH']}"
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "a.toy").write_text("alpha\n")
+    return work
+
+
+def test_steps_are_reused_across_calls_and_counted_apart(pycache_env, stepped):
+    plain = pycache_env.compile("toycc", "-c", "a.toy", "-o", "a.out", cwd=stepped)
+    assert plain.returncode == 0 and plain.stderr == b"read it\n"
+    assert (stepped / "a.out").read_text() == "alpha\n"
+    shout = pycache_env.compile("toycc", "--shout", "-c", "a.toy", "-o", "b.out", cwd=stepped)
+    assert shout.returncode == 0 and shout.stderr == b"read it\n"  # the stored step's output, replayed
+    assert (stepped / "b.out").read_text() == "ALPHA\n"
+    (stepped / "b.out").unlink()
+    again = pycache_env.compile("toycc", "--shout", "-c", "a.toy", "-o", "b.out", cwd=stepped)
+    assert again.stderr == b"read it\n" and (stepped / "b.out").read_text() == "ALPHA\n"
+    stats = pycache_env.stats()
+    assert (stats["totals"]["misses"], stats["totals"]["hits"], stats["totals"]["requests"]) == (2, 1, 3)
+    steps = stats["steps"]["toy"]["read"]
+    assert (steps["hits"], steps["misses"], steps["stored"]) == (1, 1, 1)
+    assert steps["bytes_written"] > 0 and steps["bytes_read"] > 0
+    text = pycache_env.run(["stats"]).stdout.decode()
+    assert "toy read steps (within the calls above): 1 hits, 1 misses, 1 stored" in text
+
+
+def test_a_crash_in_the_plugins_run_still_builds(pycache_env, stepped):
+    done = pycache_env.compile("toycc", "-c", "a.toy", "-o", "a.out", cwd=stepped, env={"TOY_CRASH": "run"})
+    assert done.returncode == 0 and (stepped / "a.out").read_text() == "alpha\n"
+    assert done.stdout == b"toycc: wrote a.out\n"  # the real compiler ran
+    stats = pycache_env.stats()
+    assert stats["errors"]["plugin:run"]["count"] == 1
+    assert "run exploded" in stats["errors"]["plugin:run"]["last"]
+    assert stats["totals"]["misses"] == 0
