@@ -197,6 +197,7 @@ NOT_CACHEABLE = [
     ("-ldir", ["-c", "kern.cu", "-ldir", "lib"], "toolchain-override"),
     ("-target-dir", ["-c", "kern.cu", "-target-dir", "x"], "toolchain-override"),
     ("-ltoir", ["-ltoir", "-dlto", "kern.cu"], "unsupported-option"),
+    ("-src-in-ptx", ["-ptx", "kern.cu", "-lineinfo", "--source-in-ptx"], "source-in-ptx"),
     ("a .cpp file is host code", ["-c", "kern.cpp"], "host-only-source"),
     ("-x c++", ["-c", "-x", "c++", "kern.cu"], "host-only-source"),
     ("a .ptx input", ["-cubin", "kern.ptx"], "unsupported-input"),

@@ -75,11 +75,13 @@ KEEP_PLACEHOLDER = "<keep-dir>"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Discovery:
-    """What discovery ran, handed to the compile: the plan, and what each
-    preprocessing step printed (by its output file)."""
+    """What discovery ran, handed to the compile (`Dependencies.private`):
+    the plan, what each preprocessing step printed (by its output file),
+    and the host compiler's component."""
 
     plan: Plan
     preprocessed: Mapping[str, StepRun]
+    host: KeyComponent
 
 
 def env_components(env: Mapping[str, str]) -> list[KeyComponent]:
@@ -266,18 +268,17 @@ def discover(invocation: Invocation, parsed: ParsedInvocation, context: PluginCo
         preprocessed[step.output] = ran
         outputs.append((step, data))
         components.append(KeyComponent(f"preprocessed:{_pass_name(step)}", context.hash_bytes(data)))
-        if ran.stdout or ran.stderr:
-            # Warnings of the preprocessor are part of the result nvcc prints.
-            components.append(KeyComponent(f"preprocessor-output:{_pass_name(step)}", context.hash_bytes(ran.stdout + b"\0" + ran.stderr)))
     components.extend(shared)
 
     files, absent, manifest_ok = _manifest_inputs(invocation, call, outputs, context)
+    host = next(c for c in shared if c.name == "host-compiler")
     return Dependencies(
         components=tuple(components),
         files=tuple(files),
         absent=tuple(absent),
         env_names=KEY_ENV,
         manifest_ok=manifest_ok,
+        private=Discovery(plan=plan, preprocessed=preprocessed, host=host),
     )
 
 

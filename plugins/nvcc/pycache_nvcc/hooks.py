@@ -22,7 +22,8 @@ from pycache_core.api import (
     hookimpl,
 )
 
-from . import arguments, dependencies, outputs, toolchain
+from . import arguments, decompose, dependencies, outputs, toolchain
+from .dependencies import Discovery
 
 FAMILY = toolchain.FAMILY
 
@@ -81,6 +82,15 @@ def pycache_discover_dependencies(
     if invocation.family != FAMILY:
         return None
     return dependencies.discover(invocation, parsed, context)
+
+
+@hookimpl
+def pycache_run_compile(
+    invocation: Invocation, parsed: ParsedInvocation, dependencies: Dependencies, context: PluginContext
+) -> CompileResult | None:
+    if invocation.family != FAMILY or not isinstance(dependencies.private, Discovery):
+        return None
+    return decompose.compile(invocation, parsed, dependencies.private, context)
 
 
 @hookimpl

@@ -39,6 +39,9 @@ HOST_COMPILER_MISMATCH = "host-compiler-mismatch"
 TOOLKIT_MISMATCH = "toolkit-mismatch"
 DRYRUN_FAILED = "dryrun-failed"
 UNKNOWN_STEP = "unknown-step"
+#: cicc copies the source files' own text into the PTX: comments, which no
+#: preprocessed output (the key) shows.
+SOURCE_IN_PTX = "source-in-ptx"
 
 
 class NvccKind(OptionKind):
@@ -222,7 +225,7 @@ _ROWS: list[OptionSpec] = [
     *_value("-default-stream", "--default-stream"),
     *_flag("-w", "--disable-warnings"),
     *_flag("-keep-device-functions", "--keep-device-functions"),
-    *_flag("-src-in-ptx", "--source-in-ptx"),
+    *_flag("-src-in-ptx", "--source-in-ptx", K.REFUSED, SOURCE_IN_PTX),
     *_flag("-restrict", "--restrict"),
     *_flag("-Wreorder", "--Wreorder"),
     *_flag("-Wdefault-stream-launch", "--Wdefault-stream-launch"),

@@ -58,7 +58,7 @@ class StepKind(enum.Enum):
     REMOVE = "rm"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Step:
     """One step of the plan.
 
@@ -69,7 +69,8 @@ class Step:
     preprocessing step, the virtual architecture (``compute_80``) of cicc,
     the real one (``sm_80``) of ptxas; ``output``: the file it writes
     (``-o``, or the dependency file of the filter step); ``inputs``: the
-    files of earlier steps it reads.
+    files of earlier steps it reads. Steps compare (and hash) by identity:
+    two runs of the same command are two steps.
     """
 
     kind: StepKind
