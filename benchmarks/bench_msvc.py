@@ -20,6 +20,10 @@ tree in the same directory:
     ccache warm     from the cache (--warm-runs rounds, interleaved; median)
     pycache warm    from the cache
 
+The three cold builds are repeated ``--rounds`` times, in a rotated order
+each round (caches emptied each time), and their medians compared, so that a
+change in the machine's load does not fall on one tool alone.
+
 It reports wall times, ratios (cold / uncached, warm / uncached, pycache
 warm / ccache warm), each tool's hit and miss counts for each build, whether
 every object equals the uncached compile's byte for byte, the median hit
@@ -174,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chain", type=int, default=24, help="template recursion depth per unit (compile cost)")
     parser.add_argument("--width", type=int, default=10, help="instantiations per unit (compile cost)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the three cold builds")
     parser.add_argument("--warm-runs", type=int, default=3)
     parser.add_argument("--hit-runs", type=int, default=11)
     parser.add_argument("--clang", default=None, help="the clang binary clang-cl points at")
@@ -218,22 +223,29 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {load_start[0]:.1f} {load_start[1]:.1f} {load_start[2]:.1f}", flush=True)
     times: dict[str, list[float]] = {}
     counts: dict[str, list[dict]] = {}
-    identical: dict[str, bool] = {}
+    identical: dict = {}
 
     def record(label: str, tool: Tool, elapsed: float) -> None:
         times.setdefault(label, []).append(elapsed)
         counts.setdefault(label, []).append(tool.stats())
         print(f"{label}: {elapsed:.2f} s {counts[label][-1]} (load {os.getloadavg()[0]:.1f})", flush=True)
 
-    elapsed = build(root, uncached, stems, clang_cl, llvm_lib, args.jobs)
-    reference = objects(root, stems)
-    record("uncached", uncached, elapsed)
-    for tool in tools:
-        tool.reset()
-        tool.start()
-        tool.zero_stats()
-        record(f"{tool.name} cold", tool, build(root, tool, stems, clang_cl, llvm_lib, args.jobs))
-        identical[f"{tool.name} cold"] = objects(root, stems) == reference
+    reference: dict[str, bytes] | None = None
+    order: list[Tool] = [uncached, *tools]
+    for round_ in range(args.rounds):
+        for tool in order[round_ % len(order):] + order[: round_ % len(order)]:
+            if tool is uncached:
+                record("uncached", uncached, build(root, uncached, stems, clang_cl, llvm_lib, args.jobs))
+                reference = reference or objects(root, stems)
+                continue
+            tool.reset()
+            tool.start()
+            tool.zero_stats()
+            record(f"{tool.name} cold", tool, build(root, tool, stems, clang_cl, llvm_lib, args.jobs))
+            cold_objects = objects(root, stems)
+            identical.setdefault(f"{tool.name} cold", []).append(cold_objects)
+    assert reference is not None
+    identical = {label: all(o == reference for o in runs) for label, runs in identical.items()}
     for _ in range(args.warm_runs):
         for tool in tools:
             tool.zero_stats()
@@ -270,6 +282,7 @@ def render(args, clang_cl, cc, py, median, times, counts, identical, latency, ra
         "# clang-cl build: pycache vs ccache (benchmarks/bench_msvc.py)",
         "",
         f"{args.units} generated C++ units ({args.groups} group headers, chain {args.chain}, width {args.width}), "
+        f"{args.rounds} rounds of the cold builds, {args.warm_runs} of the warm ones, "
         f"`clang-cl {FLAGS} /showIncludes`, ninja `-j {args.jobs}` with `deps = msvc`, archived with llvm-lib.",
         f"{version}; {cc.version}; {py.version}; Python {platform.python_version()}; "
         f"{os.cpu_count()} CPUs; niceness {os.nice(0)}.",
