@@ -14,6 +14,7 @@ cause and logged, and the build goes on.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from typing import TYPE_CHECKING

@@ -16,7 +16,7 @@ import pytest
 from pycache_core.api import Dependencies, ParsedInvocation, StepResult
 from pycache_core.context import CallContext
 from pycache_core.digests import FileDigests
-from pycache_core.paths import Relocator
+from pycache_core.paths import NO_BASE_DIRECTORIES
 from pycache_core.testing import PycacheEnv
 from pycache_nvcc import decompose, hooks
 
@@ -115,7 +115,7 @@ def test_a_failure_after_reusing_a_step_leaves_the_compile_to_nvcc(tmp_path: Pat
     assert isinstance(parsed, ParsedInvocation)
     deps = hooks.pycache_discover_dependencies(invocation=invocation, parsed=parsed, context=context)
     assert isinstance(deps, Dependencies)
-    tampered = CallContext(digests=FileDigests(), relocator=Relocator([]), scratch_dir=context.scratch_dir,
+    tampered = CallContext(digests=FileDigests(), bases=NO_BASE_DIRECTORIES, scratch_dir=context.scratch_dir,
                            default_cwd=tree, steps=_Tampered())
     tampered.identity = context.identity
     assert decompose.compile(invocation, parsed, deps.private, tampered) is None

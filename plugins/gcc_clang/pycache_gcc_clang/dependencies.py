@@ -355,7 +355,7 @@ def discover(
     if unsafe:
         manifest_ok = False
         reasons.append(unsafe)
-    components.extend(exact.components(stderr, read, call.macro_arguments, context))
+    components.extend(exact.components(stderr, read, call.macro_arguments, context, invocation.cwd))
     if reasons:
         context.log.debug("no manifest: %s", "; ".join(reasons[:3]))
     return Dependencies(

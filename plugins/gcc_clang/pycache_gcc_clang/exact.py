@@ -29,6 +29,7 @@ macro might build keeps the unit out of direct mode (`manifest_unsafe`).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pycache_cfamily import reasons as R
@@ -58,11 +59,16 @@ def manifest_unsafe(texts: list[bytes]) -> str:
 
 
 def components(
-    stderr: str, files: list[Path], macro_arguments: tuple[str, ...], context: PluginContext
+    stderr: str, files: list[Path], macro_arguments: tuple[str, ...], context: PluginContext, cwd: Path
 ) -> list[KeyComponent]:
     """The preprocessor's messages, the ``-D``/``-U`` arguments, and one
     ``text:<path>`` component per file read (raises OSError for an
-    unreadable one)."""
+    unreadable one).
+
+    A text's path only names it (the preprocessed text says where each file
+    was found, and what the object embeds of paths is keyed apart): under
+    the working directory it is named relative to it, so checkouts whose
+    debug info is mapped (``-fdebug-prefix-map=$PWD=.``) share results."""
     found: list[KeyComponent] = []
     messages = preprocessor_messages(stderr)
     if messages:
@@ -72,5 +78,13 @@ def components(
     if macro_arguments:
         found.append(KeyComponent("macro-arguments", macro_arguments))
     for path in dict.fromkeys(files):
-        found.append(KeyComponent(f"text:{context.portable_path(path)}", context.hash_file(path)))
+        found.append(KeyComponent(f"text:{_text_name(path, cwd, context)}", context.hash_file(path)))
     return found
+
+
+def _text_name(path: Path, cwd: Path, context: PluginContext) -> str:
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    base = os.path.normpath(cwd)
+    if absolute.startswith(base + os.sep):
+        return absolute[len(base) + 1:]
+    return context.portable_path(absolute)
