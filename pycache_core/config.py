@@ -281,6 +281,12 @@ class Config:
     def value(self, name: str) -> str | None:
         return self.setting(name).value
 
+    def file_value(self, name: str) -> str | None:
+        """The config file's own value of ``name``, None when it sets none.
+        For a per-call setting that each call's environment overrides and
+        the server's own environment must not leak into (``PYCACHE_BASEDIRS``)."""
+        return self._file_values.get(name)
+
     def all(self) -> list[Setting]:
         return [self.setting(name) for name in SETTINGS]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,7 +94,7 @@ def opened(engine: Engine, call: Call) -> Iterator[CallContext]:
     identity (memoised) and the core's own key components."""
     assert call.invocation is not None and call.parsed is not None
     invocation, parsed = call.invocation, call.parsed
-    bases = BaseDirectories.for_call(invocation.env, invocation.cwd, family_dirs(parsed.base_dirs))
+    bases = BaseDirectories.for_call(basedirs_env(engine, invocation), invocation.cwd, family_dirs(parsed.base_dirs))
     context = CallContext(
         digests=engine.digests,
         bases=bases,
@@ -150,6 +150,16 @@ def direct_enabled(engine: Engine, invocation: Invocation) -> bool:
     """``PYCACHE_DIRECT_MODE`` of the call, else of the server."""
     value = invocation.env.get(names.DIRECT_MODE)
     return engine.direct_mode if value is None else names.is_true(value)
+
+
+def basedirs_env(engine: Engine, invocation: Invocation) -> Mapping[str, str]:
+    """The call's environment, with the config file's ``basedirs`` when the
+    call sets no ``PYCACHE_BASEDIRS`` -- never the server's own environment,
+    which holds the variables of whichever call started it."""
+    if names.BASEDIRS in invocation.env:
+        return invocation.env
+    configured = engine.config.file_value(names.BASEDIRS)
+    return invocation.env if configured is None else {**invocation.env, names.BASEDIRS: configured}
 
 
 def depend_enabled(engine: Engine, invocation: Invocation) -> bool:

@@ -262,3 +262,25 @@ def test_prefix_maps_apply_as_the_compiler_applies_them(penv, compiler) -> None:
     assert _debug_build(penv, compiler, covering_last, names=("a1", "a22"))[1] != MISS
     shared = _debug_build(penv, compiler, covering_first, names=("b1", "b22"))[1]
     assert (shared != MISS) == (compiler == CLANG)
+
+
+# --- basedirs in the config file ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable", [None, ""], ids=["file-only", "call-sets-none"])
+def test_basedirs_from_the_config_file(penv: PycacheEnv, variable: str | None) -> None:
+    """``basedirs`` in the config file serves every call that sets no
+    PYCACHE_BASEDIRS (a relative entry from each call's working directory):
+    a CMake-style absolute build in a second checkout hits. A call's own
+    variable wins over the file, even empty (no base directories: miss)."""
+    Path(penv.env["PYCACHE_CONFIG"]).write_text('basedirs = "."\n')
+    results = []
+    for name in ("ck1", "second-checkout"):
+        root = penv.root / name
+        write(root / "a.c", '#include "a.h"\nint f(int x) { return x * A; }\n')
+        write(root / "inc" / "a.h", "#define A 3\n")
+        argv = [GCC, "-c", f"{root}/a.c", f"-I{root}/inc", "-MD", "-o", f"{root}/a.o"]
+        env = {} if variable is None else {"PYCACHE_BASEDIRS": variable}
+        results.append(build(penv, root, argv, [root / "a.o", root / "a.d"], env=env))
+        assert f"{root}/inc/a.h".encode() in (root / "a.d").read_bytes()
+    assert results == ([MISS, DIRECT_HIT] if variable is None else [MISS, MISS])
