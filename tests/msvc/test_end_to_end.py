@@ -354,3 +354,24 @@ def test_checkouts_keep_a_result_that_embeds_a_path(penv: PycacheEnv, tree: Path
         args = ["clang-cl", "/nologo", "/c", f"{root}/a.c", f"/I{root}/inc", "/Brepro", "/showIncludes", *extra, "/Foout/a.obj"]
         check(penv, root, args, [root / "out" / "a.obj"], {"misses": 1}, env={"PYCACHE_BASEDIRS": str(root)})
         assert str(root).encode() in (root / "out" / "a.obj").read_bytes()
+
+
+def test_a_symlinked_object_is_replaced_as_clang_cl_replaces_it(penv: PycacheEnv, tree: Path) -> None:
+    """clang-cl replaces a symbolic link at /Fo by the object and leaves the
+    link's target alone; a miss and a hit do the same (issue 13 A4)."""
+    args = ["clang-cl", "/nologo", "/c", "a.c", "/Iinc", "/Brepro", "/Foout/a.obj"]
+    link, target = tree / "out" / "a.obj", tree / "target.obj"
+    results = []
+    for expected in ({"misses": 1}, {"hits": 1, "direct_hits": 1}):
+        target.write_bytes(b"the link's target\n")
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+        done, diff = cached(penv, tree, *args)
+        assert (done.returncode, diff) == (0, expected), done.stderr
+        assert not link.is_symlink() and target.read_bytes() == b"the link's target\n"
+        results.append(link.read_bytes())
+    link.unlink()
+    link.symlink_to(target)
+    assert reference(penv, tree, *args).returncode == 0
+    assert not link.is_symlink() and target.read_bytes() == b"the link's target\n"
+    assert results == [link.read_bytes()] * 2

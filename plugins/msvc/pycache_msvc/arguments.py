@@ -638,7 +638,10 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         return NotCacheable(reason, f"input {source} is not a C or C++ source ({reason})")
 
     object_path = paths.cl_output_path(walk.object_value or "", source, ".obj", style)
-    outputs: dict[str, OutputSlot] = {"object": OutputSlot(path=Path(object_path))}
+    # clang-cl writes the object through a temporary file renamed into place
+    # (a symbolic link there is replaced) and the dependency file through
+    # the path (a link there is followed): checked with clang-cl 14.
+    outputs: dict[str, OutputSlot] = {"object": OutputSlot(path=Path(object_path), through_links=False)}
 
     # 4. Dependency file (clang-cl: /clang:-MD /clang:-MF file).
     depfile: DepFile | None = None
