@@ -158,6 +158,11 @@ TABLES = {"opendal": "OpenDAL storage tiers (pycache-opendal)"}
 #: Variables of open-ended families, shown by ``pycache config`` with the tables.
 TABLE_PREFIXES = {"opendal": names.SERVER_SCOPED_PREFIXES[0]}
 
+#: Variables a family plugin reads from each call's environment (never from
+#: the config file), documented by the plugin: known here so that `pycache
+#: config` lists them and neither it nor `doctor` calls them unknown.
+PLUGIN_CALL_VARIABLES = {"PYCACHE_RUSTC_ENV": "rustc plugin: extra variables in every rustc key (plugins/rustc/README.md)"}
+
 _FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
@@ -353,7 +358,8 @@ class Config:
                                          warning=True, fatal=False))
         known_prefixes = tuple(TABLE_PREFIXES.values())
         for name in sorted(self.environ):
-            if name.startswith(PREFIX) and name not in SETTINGS and not name.startswith(known_prefixes):
+            if (name.startswith(PREFIX) and name not in SETTINGS and name not in PLUGIN_CALL_VARIABLES
+                    and not name.startswith(known_prefixes)):
                 guess = _closest(name, list(SETTINGS))
                 hint = f"; did you mean {guess}?" if guess else ""
                 found.append(Problem(name, None, "environment", f"not a pycache setting{hint}", warning=True, fatal=False))

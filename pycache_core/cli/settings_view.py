@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from ..config import SETTINGS, TABLE_PREFIXES, TABLES, Config, Problem, mask_secret
+from ..config import PLUGIN_CALL_VARIABLES, SETTINGS, TABLE_PREFIXES, TABLES, Config, Problem, mask_secret
 
 #: Version of ``pycache config --json``'s layout.
 SCHEMA = 1
@@ -33,6 +33,9 @@ def _table_rows(config: Config) -> list[tuple[str, str, str]]:
             for name in sorted(config.environ):
                 if name.startswith(prefix):
                     rows.append((name, config.environ[name], "environment"))
+    for name, owner in PLUGIN_CALL_VARIABLES.items():
+        if name in config.environ:
+            rows.append((name, config.environ[name], f"environment; {owner}, read per call"))
     return [(name, mask_secret(name, value, by_name=True) or "", origin) for name, value, origin in rows]
 
 

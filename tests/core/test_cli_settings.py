@@ -71,7 +71,8 @@ def test_config_flags_places_and_files(pycache_env, tmp_path):
     shared.chmod(0o777)
     (pycache_env.root / "config.toml").write_text('bukket = "x"\nlog = "debug"\n')
     status, data = config_json(pycache_env, PYCACHE_DIR=str(file), PYCACHE_RUNTIME_DIR=str(shared),
-                               PYCACHE_LOG_FILE=str(tmp_path / "no" / "such" / "dir" / "x.log"), PYCACHE_STATZ="1")
+                               PYCACHE_LOG_FILE=str(tmp_path / "no" / "such" / "dir" / "x.log"), PYCACHE_STATZ="1",
+                               PYCACHE_RUSTC_ENV="MY_MACRO_*")
     assert status == exitcodes.CONFIG
     problems = {p["name"]: p for p in data["problems"]}
     assert problems["PYCACHE_DIR"]["why"] == "is a file, not a directory"
@@ -81,6 +82,10 @@ def test_config_flags_places_and_files(pycache_env, tmp_path):
     assert problems["bukket"]["why"].startswith("unknown setting 'bukket'; did you mean 'bucket'?")
     assert problems["PYCACHE_STATZ"]["warning"] is True
     assert problems["PYCACHE_STATZ"]["why"].startswith("not a pycache setting")
+    # A plugin's own per-call variable is known, and listed where it came from.
+    assert "PYCACHE_RUSTC_ENV" not in problems
+    assert {"name": "PYCACHE_RUSTC_ENV", "value": "MY_MACRO_*",
+            "origin": "environment; rustc plugin: extra variables in every rustc key (plugins/rustc/README.md), read per call"} in data["tables"]
     assert data["settings"]["PYCACHE_LOG"] == {**data["settings"]["PYCACHE_LOG"], "value": "debug"}
 
 
