@@ -61,6 +61,17 @@ def test_rustc_env_setting_keys_named_and_globbed_variables(crate):
     assert not any(n.startswith(("env:MY_MACRO", "env:PYC_")) for n in plain)
 
 
+def test_a_path_variable_named_in_rustc_env_is_keyed_as_it_is(crate):
+    """CARGO_MANIFEST_DIR is keyed with its base directory made portable (two
+    checkouts share results) unless PYCACHE_RUSTC_ENV names it: a proc-macro
+    that embeds the value then keeps the result with its checkout."""
+    env = {"CARGO_MANIFEST_DIR": str(crate)}
+    portable = {c.name: c.value for c in Call(crate, lib_arguments(crate), env=env).direct()}
+    assert portable["env:CARGO_MANIFEST_DIR"] == "<BASEDIR:cwd>"
+    named = {c.name: c.value for c in Call(crate, lib_arguments(crate), env={**env, "PYCACHE_RUSTC_ENV": "CARGO_MANIFEST_DIR"}).direct()}
+    assert named["env:CARGO_MANIFEST_DIR"] == str(crate)
+
+
 ODD_VALUE = "line1\nline2\\x\r\x0cform\u2028sep"
 
 

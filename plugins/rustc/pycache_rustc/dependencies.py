@@ -121,12 +121,15 @@ def direct_components(
         except OSError as exc:
             return NotCacheable("profile-unreadable", f"-C profile-use={profile}: {exc.strerror}")
 
-    keyed = environment.keyed_variables(invocation.env)
-    for name in keyed:
-        components.append(KeyComponent(f"env:{name}", _env_value(name, invocation.env[name], paths, context)))
-    for name, value in environment.extra_variables(invocation.env):
-        if name not in keyed:  # named in PYCACHE_RUSTC_ENV: keyed as it is
-            components.append(KeyComponent(f"env:{name}", _variable_value(name, value, context)))
+    # A variable named in PYCACHE_RUSTC_ENV is keyed as it is, even one keyed
+    # portable otherwise (CARGO_MANIFEST_DIR): the user says a proc-macro
+    # embeds its value.
+    extra = dict(environment.extra_variables(invocation.env))
+    for name in environment.keyed_variables(invocation.env):
+        if name not in extra:
+            components.append(KeyComponent(f"env:{name}", _env_value(name, invocation.env[name], paths, context)))
+    for name, value in sorted(extra.items()):
+        components.append(KeyComponent(f"env:{name}", _variable_value(name, value, context)))
 
     native = linking.native_components(args, invocation, paths.portable, context)
     if isinstance(native, NotCacheable):
