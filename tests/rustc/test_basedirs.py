@@ -6,6 +6,7 @@ is compared with rustc's own in the same checkout."""
 
 from __future__ import annotations
 
+import subprocess
 import shutil
 from pathlib import Path
 
@@ -88,3 +89,31 @@ def test_remap_path_prefix_under_debug_info(penv: PycacheEnv, remap: str, second
     for root in (first_root, second_root):
         results.append(build(penv, root, "-C", "debuginfo=2", "--remap-path-prefix", remap.format(root=root, parent=root.parent)))
     assert results == [{"misses": 1}, second]
+
+
+def test_paths_embedded_without_debug_info_keep_the_call_path_dependent(pycache_env, tmp_path):
+    """A crate compiled from an absolute source path (cargo does this for
+    registry and vendored crates, running rustc in the package directory,
+    a default base directory): panic locations and file!() embed that path
+    in the rlib even without debug info. A second copy elsewhere must not
+    get the first copy's rlib."""
+    source = "pub fn here() -> &'static str { file!() }\npub fn boom(x: Option<u32>) -> u32 { x.unwrap() }\n"
+    rlibs = {}
+    for name in ("a", "b"):
+        package = tmp_path / name / "vendored-1.0"
+        (package / "src").mkdir(parents=True)
+        (package / "src" / "lib.rs").write_text(source)
+        (package / "out").mkdir()
+        command = [
+            "rustc", "--crate-name", "vendored", "--crate-type", "lib", "--emit=link,dep-info", "-C", "opt-level=2",
+            "--out-dir", str(package / "out"), str(package / "src" / "lib.rs"),
+        ]
+        for _ in range(2):  # the second call in the same place hits
+            done = pycache_env.compile(*command, cwd=package)
+            assert done.returncode == 0, done.stderr.decode()
+        rlibs[name] = (package / "out" / "libvendored.rlib").read_bytes()
+        strings = subprocess.run(["strings", str(package / "out" / "libvendored.rlib")], capture_output=True, text=True).stdout
+        assert str(package / "src" / "lib.rs") in strings
+    assert str(tmp_path / "a").encode() not in rlibs["b"]
+    counts = pycache_env.stats()["families"]["rustc"]
+    assert (counts.get("misses"), counts.get("hits")) == (2, 2), counts
