@@ -6,8 +6,8 @@ is compared with rustc's own in the same checkout."""
 
 from __future__ import annotations
 
-import subprocess
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
