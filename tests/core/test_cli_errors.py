@@ -94,7 +94,7 @@ def test_version_names_the_core_and_every_plugin(cli_env):
     assert done.returncode == 0 and done.stderr == b""
     lines = done.stdout.decode().splitlines()
     assert lines[0] == f"pycache {metadata.version('pycache')}"
-    for distribution in ("pycache-gcc-clang", "pycache-rustc"):
+    for distribution in ("pycache-gcc-clang", "pycache-rustc", "pycache-msvc", "pycache-nvcc", "pycache-opendal"):
         assert f"{distribution} {metadata.version(distribution)}" in done.stdout.decode()
     assert cli_env.run(["version"]).stdout == done.stdout
 

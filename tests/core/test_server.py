@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -299,7 +300,9 @@ def test_server_killed_mid_build_the_build_completes(pycache_env, toy):
     stats = pycache_env.stats()
     lost = stats["errors"]["server-unavailable"]
     assert lost["count"] >= 2
-    assert "server closed the connection" in lost["last"]
+    # The connection lost in whichever way the kill met it: a compile in
+    # flight sees it closed, a client still in the listen backlog a reset.
+    assert re.search(r"server closed the connection|ConnectionResetError|Connection reset by peer", lost["last"]), lost
     # Calls after the kill started a new server and were cached there.
     assert stats["totals"]["misses"] >= 1
     assert stats["totals"]["misses"] + lost["count"] == len(names)
