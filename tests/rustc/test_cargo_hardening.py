@@ -214,3 +214,27 @@ def test_linker_scripts_bundled_natives_and_macro_variables(pycache_env, workspa
     cargo.build(env=MACRO_ENV)
     assert counts(pycache_env) == (0, CRATES, 0, {})
     assert run_app(workspace) == "nat=8 macro=one answer=2\n"
+
+
+def test_workspace_wrapper_calls_are_not_served_from_plain_compiles(pycache_env, tmp_path):
+    """B10: cargo runs `RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER rustc ...` for
+    workspace members (`cargo clippy` sets clippy-driver there). Those calls
+    are not rustc's: they pass through, so clippy's lints are never replaced
+    by a cached plain compile."""
+    if subprocess.run(["cargo", "clippy", "--version"], capture_output=True).returncode != 0:
+        pytest.skip("cargo clippy is not installed")
+    root = tmp_path / "linted"
+    (root / "src").mkdir(parents=True)
+    (root / "Cargo.toml").write_text('[package]\nname = "linted"\nversion = "0.1.0"\nedition = "2021"\n')
+    (root / "src" / "lib.rs").write_text("pub fn f(x: &Vec<u32>) -> usize { x.len() }\n")  # clippy::ptr_arg
+    cargo = Cargo(pycache_env, root)
+    cargo.build()
+    assert counts(pycache_env)[0] == 1
+    for _ in range(2):
+        cargo.clean()
+        done = cargo.run("clippy", "--release")
+        assert "ptr_arg" in done.stderr, done.stderr
+        misses, hits, errors, _reasons = counts(pycache_env)
+        assert (misses, hits, errors) == (0, 0, 0)
+    stats = pycache_env.stats()
+    assert stats["totals"].get("unsupported", 0) >= 2, stats["totals"]

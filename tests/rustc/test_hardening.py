@@ -363,3 +363,32 @@ def test_link_map_is_an_output_restored_on_a_hit(pycache_env, tmp_path, spelling
     assert (tmp_path / "app.map").read_bytes() == link_map and (tmp_path / "o" / "app").read_bytes() == linked
     assert subprocess.run([str(tmp_path / "o" / "app")], capture_output=True, text=True).stdout == "mapped\n"
 
+
+
+@pytest.mark.parametrize(
+    "emit",
+    [
+        ["--crate-type", "lib", "--emit=metadata"],  # a build script's probe: no dep-info, keyed by a dep-info run
+        ["--crate-type", "bin", "--emit=link,dep-info"],  # a linked crate: pycache adds --print link-args to the run
+    ],
+    ids=["probe-without-dep-info", "linked-crate"],
+)
+def test_what_pycache_adds_to_a_compile_never_changes_its_bytes(pycache_env, tmp_path, emit):
+    """12.3 / B2: whatever pycache appends to a miss's run arguments so that the
+    compile reports its inputs must leave the artifacts as rustc alone writes
+    them. (An added `--emit dep-info=...` would not: output types enter
+    rustc's crate hash, so the rmeta/rlib bytes change -- checked, and why a
+    probe keeps its dep-info run.)"""
+    (tmp_path / "main.rs").write_text('pub fn answer() -> u32 { 42 }\n#[allow(dead_code)] fn main() { println!("{}", answer()); }\n')
+    command = ["rustc", "--edition=2021", "--crate-name", "probe", *emit, "--out-dir", "o", "main.rs"]
+    (tmp_path / "o").mkdir()
+    subprocess.run(command, cwd=tmp_path, check=True, capture_output=True)
+    own = {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()}
+    for expected_hits in (0, 1):
+        shutil.rmtree(tmp_path / "o")
+        (tmp_path / "o").mkdir()
+        done = pycache_env.compile(*command, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr.decode()
+        assert {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()} == own
+        counts = pycache_env.stats()["families"]["rustc"]
+        assert (counts.get("misses"), counts.get("hits", 0)) == (1, expected_hits), counts
