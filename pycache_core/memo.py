@@ -17,20 +17,45 @@ T = TypeVar("T")
 
 
 class Memo(Generic[T]):
+    """One value per key, computed once even when threads ask at the same
+    time: a build starts several compiles at once, and each would otherwise
+    run the same probe (rustc's toolchain identity hashes its driver and
+    standard libraries, ~350 MB: twice that at the start of a cold build)."""
+
     def __init__(self, limit: int = 256) -> None:
         self._values: dict[Hashable, T] = {}
+        self._running: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
         self._limit = limit
+        #: How many gets waited for another thread's computation (tests read it).
+        self.waited = 0
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._values:
-                return self._values[key]
-        value = compute()  # outside the lock: probes run subprocesses
+        while True:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+                running = self._running.get(key)
+                if running is None:
+                    running = self._running[key] = threading.Event()
+                    break
+                self.waited += 1
+            # Another thread computes it: look again once it is done (when it
+            # failed, this thread computes it itself).
+            running.wait()
+        try:
+            value = compute()  # outside the lock: probes run subprocesses
+        except BaseException:
+            with self._lock:
+                del self._running[key]
+            running.set()
+            raise
         with self._lock:
             if len(self._values) >= self._limit:
                 self._values.clear()
             self._values[key] = value
+            del self._running[key]
+        running.set()
         return value
 
     def clear(self) -> None:
