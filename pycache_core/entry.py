@@ -81,9 +81,20 @@ class ResultEntry:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
-def _seal(kind: bytes, body: bytes) -> bytes:
-    payload = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(body)
-    return MAGIC + FORMAT_VERSION.to_bytes(2, "little") + kind + blake3.blake3(payload).digest() + payload
+def _seal(kind: bytes, *pieces: bytes) -> bytes:
+    """The entry whose payload compresses ``pieces`` back to back: one zstd
+    frame (its header names the size), streamed piece by piece so that a
+    large artifact is never copied into a joined body first (a 57 MB debug
+    binary spent ~0.15 s in such copies)."""
+    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj(size=sum(map(len, pieces)))
+    digest = blake3.blake3()
+    frame = []
+    for piece in (*pieces, None):
+        chunk = compressor.compress(piece) if piece is not None else compressor.flush()
+        if chunk:
+            digest.update(chunk)
+            frame.append(chunk)
+    return b"".join((MAGIC, FORMAT_VERSION.to_bytes(2, "little"), kind, digest.digest(), *frame))
 
 
 def _open(data: bytes, kind: bytes) -> _Payload:
@@ -189,7 +200,7 @@ def encode_result(entry: ResultEntry) -> bytes:
     }
     meta_bytes = json.dumps(meta, sort_keys=True).encode()
     blobs = [entry.stdout, entry.stderr, *(a.data for a in entry.artifacts)]
-    return _seal(KIND_RESULT, len(meta_bytes).to_bytes(4, "little") + meta_bytes + b"".join(blobs))
+    return _seal(KIND_RESULT, len(meta_bytes).to_bytes(4, "little"), meta_bytes, *blobs)
 
 
 def decode_result(data: bytes) -> ResultEntry:

@@ -61,3 +61,27 @@ def test_manifest_round_trip():
         ManifestRecord(files=(), absent=(), env=(), result_key="entries/cd/cdef"),
     ]
     assert decode_manifest(encode_manifest(records)) == records
+
+
+def test_large_artifacts_are_one_frame_that_names_its_size():
+    """The payload is compressed piece by piece (no joined copy of the
+    artifacts): still one zstd frame, whose header holds the exact size."""
+    import os
+
+    import zstandard
+
+    big = os.urandom(1 << 20) + bytes(3 << 20) + b"tail"
+    entry = ResultEntry(
+        family="rustc",
+        exit_code=0,
+        stdout=b"",
+        stderr=b"",
+        artifacts=(StoredArtifact(role="bin", data=big, mode=0o755), StoredArtifact(role="dep-info", data=b"")),
+        compile_seconds=2.0,
+    )
+    data = encode_result(entry)
+    assert decode_result(data) == entry
+    payload = data[8 + 2 + 1 + 32 :]
+    whole = zstandard.ZstdDecompressor().decompress(payload)  # needs the size in the frame header
+    assert whole.endswith(big)
+    assert zstandard.get_frame_parameters(payload).content_size == len(whole)
