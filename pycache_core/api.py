@@ -451,6 +451,10 @@ class Dependencies:
     - ``private``: the plugin's own record of what discovery already did
       (files it produced on the way), handed back to `pycache_run_compile`
       on a miss; opaque to the core, never stored or hashed.
+    - ``run_arguments``: the arguments the miss's compile runs with when
+      discovery needs them changed (a deferred call's dependency list
+      written to a scratch file: gcc's ``-MD -MF``); None = the parsed
+      invocation's. Never in the key.
     """
 
     components: tuple[KeyComponent, ...]
@@ -461,9 +465,10 @@ class Dependencies:
     relocatable: bool = False
     deferred: bool = False
     private: Any = field(default=None, hash=False)
+    run_arguments: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        _freeze(self, components=_tuple, files=_tuple, absent=_tuple, env_names=_tuple)
+        _freeze(self, components=_tuple, files=_tuple, absent=_tuple, env_names=_tuple, run_arguments=_tuple)
 
 
 # --- Results and outputs ----------------------------------------------------

@@ -70,6 +70,8 @@ def run_compiler(call: Call, config: Any = None, hooks: Any = None) -> CompileRe
         if isinstance(ran, CompileResult):
             return ran
     arguments = parsed.run_arguments if parsed.run_arguments is not None else invocation.arguments
+    if call.deps is not None and call.deps.run_arguments is not None:
+        arguments = call.deps.run_arguments  # discovery's (a scratch dependency file)
     env = parsed.run_environment if parsed.run_environment is not None else invocation.env
     argv = [str(invocation.compiler), *arguments]
     prefix = prefix_command(call, config)

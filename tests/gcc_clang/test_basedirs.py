@@ -168,6 +168,7 @@ def test_absolute_paths_everywhere(penv: PycacheEnv, compiler: str) -> None:
     its target: it is rewritten for the second checkout's object, not keyed.
     (The working directory, outside every base, names the direct-mode
     manifest: the hit comes from the preprocessor.)"""
+    penv.set(PYCACHE_DEPEND_MODE="false")  # preprocessor mode: its counts (depend mode: test_depend_mode.py)
     results = []
     for name in ("ck1", "second-checkout"):
         src, build_dir = penv.root / name, penv.root / f"build-{name}" / "CMakeFiles" / "a.dir"

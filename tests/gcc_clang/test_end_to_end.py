@@ -79,6 +79,7 @@ def _read(paths):
 
 @pytest.mark.parametrize("compiler", compilers())
 def test_artifacts_identical_between_uncached_and_hit(penv: PycacheEnv, tree: Path, compiler: str) -> None:
+    penv.set(PYCACHE_DEPEND_MODE="false")  # preprocessor mode: its counts (depend mode: test_depend_mode.py)
     args = [compiler, "-c", "a.c", "-Iinc", "-O1", "-g", "-gsplit-dwarf", "-MD", "-o", "out/a.o"]
     outputs = [tree / "out" / n for n in ("a.o", "a.d", "a.dwo")]
     reference = penv.direct(*args, cwd=tree)
@@ -175,6 +176,7 @@ def test_colour_kept_on_a_terminal(pycache_env: PycacheEnv, tree: Path) -> None:
 
 
 def test_key_changes(penv: PycacheEnv, tree: Path) -> None:
+    penv.set(PYCACHE_DEPEND_MODE="false")  # preprocessor mode: its counts (depend mode: test_depend_mode.py)
     base = ["gcc", "-c", "a.c", "-Iinc", "-o", "out/a.o"]
     assert cached(penv, tree, *base)[1] == {"misses": 1}
     assert cached(penv, tree, *base)[1] == {"hits": 1, "direct_hits": 1}
@@ -274,6 +276,7 @@ def _check_against_uncached(penv: PycacheEnv, root: Path, args):
 
 
 def test_direct_mode_follows_header_changes(penv: PycacheEnv) -> None:
+    penv.set(PYCACHE_DEPEND_MODE="false")  # preprocessor mode: its counts (depend mode: test_depend_mode.py)
     root = penv.root / "direct"
     write(root / "src" / "a.c", '#include "h.h"\n#include <g.h>\nint v = H + G;\n')
     write(root / "second" / "h.h", "#define H 1\n")
@@ -308,6 +311,7 @@ def test_direct_mode_follows_header_changes(penv: PycacheEnv) -> None:
 
 
 def test_time_macros_never_hit_in_direct_mode(penv: PycacheEnv) -> None:
+    penv.set(PYCACHE_DEPEND_MODE="false")  # preprocessor mode: its counts (depend mode: test_depend_mode.py)
     root = penv.root / "time"
     write(root / "t.c", '#include "stamp.h"\nconst char *when = STAMP;\n')
     write(root / "stamp.h", "#define STAMP __TIME__\n")

@@ -42,6 +42,7 @@ def test_has_include_answers_are_part_of_the_manifest(pycache_env, tmp_path):
 
 
 def test_computed_has_include_argument_turns_direct_mode_off(pycache_env, tmp_path):
+    pycache_env.set(PYCACHE_DEPEND_MODE="false")  # preprocessor mode: its counts (depend mode: test_depend_mode.py)
     pycache_env.set(PYCACHE_NO_SERVER="1")
     work = tmp_path / "w"
     work.mkdir()

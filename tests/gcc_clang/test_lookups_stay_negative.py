@@ -78,6 +78,7 @@ APPEARING = [
 
 @pytest.mark.parametrize("compiler", compilers())
 def test_a_header_that_appears_is_seen(penv: PycacheEnv, compiler: str) -> None:
+    penv.set(PYCACHE_DEPEND_MODE="false")  # preprocessor mode: its counts (depend mode: test_depend_mode.py)
     root = penv.root / "p"
     write(root / "src" / "a.c", SOURCE)
     for name, text in FILES.items():

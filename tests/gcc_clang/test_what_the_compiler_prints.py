@@ -62,6 +62,7 @@ def _same_as_the_compiler(penv: PycacheEnv, root: Path, args: list[str]) -> dict
 
 @pytest.mark.parametrize("compiler", compilers())
 def test_what_the_preprocessed_text_does_not_carry(penv: PycacheEnv, compiler: str) -> None:
+    penv.set(PYCACHE_DEPEND_MODE="false")  # preprocessor mode: its counts (depend mode: test_depend_mode.py)
     root = penv.root / "p"
     state = dict(START, macros=("-DOLD=(1/0)", "-DVALUE=OLD"), mkdir="")
 
@@ -94,6 +95,7 @@ def test_pragma_dependency_is_never_cached(penv: PycacheEnv, compiler: str) -> N
     """``#pragma GCC dependency`` compares two files' times: a warning (an
     error under -Werror) when the dependency is newer, nothing otherwise.
     No content tells the two apart, so it runs uncached, counted."""
+    penv.set(PYCACHE_DEPEND_MODE="false")  # preprocessor mode: its counts (depend mode: test_depend_mode.py)
     root = penv.root / "p"
     write(root / "a.c", '#include "h.h"\nint a;\n')
     write(root / "inc" / "h.h", '#define DEP(x) _Pragma(#x)\nDEP(GCC dependency "grammar.y")\n')

@@ -81,6 +81,7 @@ class DepFile:
     path: str  # as the compiler will write it, relative to the cwd or absolute
     explicit_target: bool  # -MT/-MQ given: the object path is not in the file
     rewritten_target: bool  # the default target (-MD): rewritten for each call on a hit
+    system_headers: bool = True  # -MD lists every header; -MMD leaves system headers out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +97,10 @@ class GccCall:
     preprocess_arguments: tuple[str, ...]
     #: preprocessor options in order, as given (direct mode keys them)
     preprocessor_arguments: tuple[str, ...]
+    #: what decides the include search list: the preprocessor run's
+    #: arguments without the source, -D/-U and forced includes (depend
+    #: mode's ``-E -v`` probe, `pycache_gcc_clang.depend`)
+    search_arguments: tuple[str, ...] = ()
     #: key arguments whose value is a path, to be made portable
     path_arguments: tuple[str, ...]
     #: files whose content changes the result (sanitizer lists...)
@@ -144,6 +149,7 @@ class _Walk:
     path_args: list[str] = field(default_factory=list)
     pp_args: list[str] = field(default_factory=list)
     cpp_command: list[str] = field(default_factory=list)
+    search_command: list[str] = field(default_factory=list)
     input_files: list[str] = field(default_factory=list)
     profile_uses: list[str] = field(default_factory=list)
     include_files: list[str] = field(default_factory=list)
@@ -207,6 +213,7 @@ def _on_output(walk: _Walk, arg: ParsedArg) -> Refusal:
 def _on_language(walk: _Walk, arg: ParsedArg) -> Refusal:
     walk.explicit_lang = None if arg.value == "none" else arg.value
     walk.cpp_command.extend(arg.tokens)
+    walk.search_command.extend(arg.tokens)
     if walk.source is not None:
         walk.trailing_language.extend(arg.tokens)
     return None
@@ -250,10 +257,13 @@ _MACRO_OPTIONS = frozenset({"-D", "-U"})
 _RECORDED_FLAGS = frozenset({"-C", "-CC", "-trigraphs", "-undef", "-traditional", "-traditional-cpp"})
 
 
-def _on_preprocessor(walk: _Walk, arg: ParsedArg) -> Refusal:
+def _on_preprocessor(walk: _Walk, arg: ParsedArg, *, reads_file: bool = False) -> Refusal:
     walk.pp_args.extend(arg.tokens)
     walk.cpp_command.extend(arg.tokens)
-    if arg.spec is not None and arg.spec.spelling in _MACRO_OPTIONS:
+    macro = arg.spec is not None and arg.spec.spelling in _MACRO_OPTIONS
+    if not (macro or reads_file):
+        walk.search_command.extend(arg.tokens)
+    if macro:
         walk.macro_args.append(arg.joined())
     elif arg.spec is not None and arg.spec.spelling in _RECORDED_FLAGS:
         walk.key.extend(arg.tokens)
@@ -262,7 +272,7 @@ def _on_preprocessor(walk: _Walk, arg: ParsedArg) -> Refusal:
 
 def _on_forced_include(walk: _Walk, arg: ParsedArg) -> Refusal:
     walk.include_files.append(arg.value or "")
-    return _on_preprocessor(walk, arg)
+    return _on_preprocessor(walk, arg, reads_file=True)
 
 
 def _on_macro_include(walk: _Walk, arg: ParsedArg) -> Refusal:
@@ -272,13 +282,13 @@ def _on_macro_include(walk: _Walk, arg: ParsedArg) -> Refusal:
     walk.no_direct = walk.no_direct or "-imacros files are not visible in the preprocessed output"
     walk.path_args.extend(arg.tokens)
     walk.macro_files.append(arg.value or "")
-    return _on_preprocessor(walk, arg)
+    return _on_preprocessor(walk, arg, reads_file=True)
 
 
 def _on_pch_include(walk: _Walk, arg: ParsedArg) -> Refusal:
     walk.pch_files.append(arg.value or "")
     walk.no_direct = walk.no_direct or "precompiled header in use"
-    return _on_preprocessor(walk, arg)
+    return _on_preprocessor(walk, arg, reads_file=True)
 
 
 def _on_preprocessor_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
@@ -312,6 +322,7 @@ def _on_line_markers_off(walk: _Walk, arg: ParsedArg) -> Refusal:
 def _on_ignored(walk: _Walk, arg: ParsedArg) -> Refusal:
     walk.ignored.extend(arg.tokens)
     walk.cpp_command.extend(arg.tokens)
+    walk.search_command.extend(arg.tokens)
     return None
 
 
@@ -326,6 +337,7 @@ def _keyed(walk: _Walk, arg: ParsedArg) -> Refusal:
     else:
         walk.key.extend(arg.tokens)
     walk.cpp_command.extend(arg.tokens)
+    walk.search_command.extend(arg.tokens)
     return None
 
 
@@ -574,11 +586,13 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
     if walk.dep_kind is not None:
         path = walk.dep_file if walk.dep_file is not None else default_dependency_path(output, source)
         explicit = bool(walk.dep_targets)
-        depfile = DepFile(path=path, explicit_target=explicit, rewritten_target=not explicit)
+        depfile = DepFile(path=path, explicit_target=explicit, rewritten_target=not explicit,
+                          system_headers=walk.dep_kind == "-MD")
     elif walk.wp_depfile is not None:
         # gcc names the target after the source here, clang after -o: the
         # object path is keyed either way.
-        depfile = DepFile(path=walk.wp_depfile[1], explicit_target=False, rewritten_target=False)
+        depfile = DepFile(path=walk.wp_depfile[1], explicit_target=False, rewritten_target=False,
+                          system_headers=walk.wp_depfile[0] == "MD")
     # An output that is no regular file (/dev/null, a directory) or names the
     # source: the core refuses it for every family (pycache_core.pipeline.files).
 
@@ -621,6 +635,7 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         object_path=object_path,
         preprocess_arguments=("-E", *walk.cpp_command),
         preprocessor_arguments=tuple(walk.pp_args),
+        search_arguments=tuple(walk.search_command),
         path_arguments=tuple(walk.path_args),
         input_files=tuple(walk.input_files),
         profile_uses=tuple(walk.profile_uses),

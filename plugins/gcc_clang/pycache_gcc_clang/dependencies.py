@@ -47,7 +47,7 @@ from pycache_cfamily.texts import marker_paths, portable_markers
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
 from pycache_core.paths import as_is
 
-from . import exact
+from . import depend, exact
 from .arguments import COMPILER_ENV, OPTIONS, GccCall
 from .embedding import (
     DEBUG_MAPS,
@@ -239,6 +239,23 @@ def discover(
     invocation: Invocation, parsed: ParsedInvocation, context: PluginContext
 ) -> Dependencies | NotCacheable:
     call = _private(parsed)
+    chosen = depend.plan(invocation, parsed, call, context, path_mode(call))
+    if isinstance(chosen, depend.DependPlan):
+        named = direct_components(invocation, parsed, context)
+        if isinstance(named, NotCacheable):
+            return named
+        if named is not None:
+            context.log.debug("depend mode: keyed from the compile's dependency list %s", chosen.depfile)
+            # Relocatable unless what the compile reports says otherwise.
+            return Dependencies(
+                components=named,
+                env_names=COMPILER_ENV,
+                deferred=True,
+                relocatable=True,
+                run_arguments=depend.run_arguments(parsed, invocation, chosen),
+            )
+    else:
+        context.log.debug("preprocessor mode: %s", chosen)
     shared = shared_components(invocation, parsed, context)
     if isinstance(shared, NotCacheable):
         return shared

@@ -1,9 +1,14 @@
-"""Collecting what a successful gcc/clang compile wrote."""
+"""Collecting what a successful gcc/clang compile wrote; in depend mode
+(`pycache_gcc_clang.depend`) also the files its dependency list names."""
 
 from __future__ import annotations
 
 from pycache_cfamily import reasons as R
 from pycache_core.api import Artifact, Invocation, NotCacheable, Outputs, ParsedInvocation, PluginContext
+
+from . import depend
+from .dependencies import _private, path_mode
+
 
 def collect(invocation: Invocation, parsed: ParsedInvocation, context: PluginContext) -> Outputs | NotCacheable:
     kind = context.identity.details.get("kind", "") if context.identity is not None else ""
@@ -22,4 +27,13 @@ def collect(invocation: Invocation, parsed: ParsedInvocation, context: PluginCon
                 return NotCacheable(R.MISSING_OUTPUT, f"the compiler did not write the {role} file {path}")
             continue
         artifacts.append(Artifact(role=role, path=slot.path))
-    return Outputs(artifacts=tuple(artifacts))
+    call = _private(parsed)
+    mode = path_mode(call)
+    chosen = depend.plan(invocation, parsed, call, context, mode)
+    if not isinstance(chosen, depend.DependPlan):
+        return Outputs(artifacts=tuple(artifacts))
+    reported = depend.reported(invocation, call, chosen, mode, context)
+    if isinstance(reported, NotCacheable):
+        depend.refuse_from_now_on(invocation, reported.detail or reported.reason)
+        return reported
+    return Outputs(artifacts=tuple(artifacts), dependencies=reported)

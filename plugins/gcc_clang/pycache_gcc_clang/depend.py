@@ -1,0 +1,407 @@
+"""Depend mode: a gcc/clang miss keyed from its compile's own dependency list.
+
+With ``PYCACHE_DEPEND_MODE`` on (and direct mode), a miss runs no ``-E``
+pass: the compile itself writes a make dependency file -- the caller's
+own when it asked for one with ``-MD`` (or ``-Wp,-MD,``), else a scratch
+file added to the run's arguments only (``-MD -MF <scratch>``, never in
+the key) -- and the entry is keyed by the direct-mode components plus the
+digest of every file that list names. A later call hits through the
+manifest only.
+
+What the list cannot show decides before the compile where the command
+line tells (`plan`: the call then runs in preprocessor mode, the reason
+logged) and after it otherwise (`reported`: compiled but not stored, the
+reason counted; the same call runs in preprocessor mode from then on, so
+the next build can store it):
+
+- ``-MMD`` leaves system headers out: such a call uses preprocessor mode
+  (one compile cannot write a second, complete list);
+- ``-MG``, ``-imacros``, a precompiled header, ``-Wp,`` options, an
+  assembler source (the assembler's ``.include``/``.incbin`` reads are in
+  no list), a recorded command line that an added ``-MD`` would change,
+  debug information with prefix maps (their effect on the recorded names
+  is keyed from the preprocessor's spelling), a command-line macro that
+  calls ``__has_include``: preprocessor mode;
+- a file read that uses ``__DATE__``/``__TIME__``, a computed
+  ``__has_include``, ``#pragma GCC dependency`` (or a computed ``_Pragma``
+  that might be one), has a ``.gch`` beside it, or names an assembler
+  directive that reads files: not stored.
+
+Headers that would shadow one read if created must stay absent. The
+include search list comes from one ``-E -v`` run on an empty input per
+(compiler, options that can move it, variables), memoised while its
+directories stay as they were. Without the include tree a dependency file
+does not tell which file included which, so the places are worked out
+conservatively (more of them only turns a hit into a miss): for each file
+read, every earlier search directory under which its name would be found;
+for each ``#include "..."`` of a file read, the name in that file's own
+directory; for an include whose name a macro computes, the name of every
+header read in that file's directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pycache_cfamily import reasons as R
+from pycache_cfamily.environment import english_messages_env
+from pycache_cfamily.includes import (
+    SearchPath,
+    UnrecordableLookup,
+    has_include_lookups,
+    parse_search_path,
+    resolve,
+    uses_has_include,
+)
+from pycache_cfamily.preprocessed import compares_file_times, may_compute_file_time_pragma, uses_time_macros
+from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
+from pycache_core.paths import as_is
+from pycache_core.relocation import MakeRule, parse_make
+
+from .arguments import COMPILER_ENV, GccCall
+from .embedding import PathMode
+
+#: Not-cacheable reasons of depend mode (stored data: never rename).
+DEPEND_UNREADABLE = "depend-list-unreadable"
+DEPEND_TIME_MACROS = "depend-time-macros"
+DEPEND_UNRECORDABLE = "depend-unrecordable-lookup"
+
+#: The scratch dependency file's name in the call's scratch directory.
+SCRATCH_DEPFILE = "depend.d"
+
+#: Tokens through which a file's path reaches the object as text.
+_FILE_MACROS = re.compile(rb"__FILE__|__FILE_NAME__|__BASE_FILE__|__builtin_FILE|source_location")
+#: An assembler directive that reads a file, or one built from pieces, in
+#: the raw text of any file (the templates are not expanded here): any
+#: mention counts.
+_ASSEMBLER_READS = re.compile(rb"(?i)incbin|\.include\b|\.inc\"|\"\.?inc\"|\.altmacro|\\x0*2e|\\0*56")
+#: An include directive (``#``, the digraph ``%:``, the trigraph ``??=``;
+#: comments between), anywhere on a line: what follows the keyword is a
+#: quoted name, an angled one, or a macro.
+_INCLUDE = re.compile(rb'(?:#|%:|\?\?=)(?:[ \t]|/\*.*?\*/)*(?:include_next|include|import)(?:[ \t]|/\*.*?\*/)*(\S)([^\n]*)')
+
+
+@dataclass(frozen=True, slots=True)
+class DependPlan:
+    """How a depend-mode miss gets its list: the file the compile writes
+    (``scratch``: added to the run's arguments by pycache) and the include
+    search list the shadowing checks use."""
+
+    depfile: Path
+    scratch: bool
+    search: SearchPath
+
+
+#: (compiler, cwd, arguments) -> why the last depend-mode compile of that
+#: call could not be stored: it runs in preprocessor mode from then on.
+_REFUSED: dict[tuple[str, str, tuple[str, ...]], str] = {}
+_REFUSED_LIMIT = 4096
+#: probe key -> the include search list it printed.
+_SEARCH: dict[tuple, SearchPath] = {}
+_SEARCH_LIMIT = 512
+
+
+def _call_key(invocation: Invocation) -> tuple[str, str, tuple[str, ...]]:
+    return (str(invocation.compiler), str(invocation.cwd), tuple(invocation.arguments))
+
+
+def plan(invocation: Invocation, parsed: ParsedInvocation, call: GccCall, context: PluginContext,
+         mode: PathMode) -> DependPlan | str:
+    """How this call's miss is keyed in depend mode, or why it is not
+    (the miss then runs the preprocessor)."""
+    if not context.depend_mode:
+        return "PYCACHE_DEPEND_MODE (or direct mode) is off"
+    if call.no_direct:
+        return call.no_direct
+    if call.language == "assembler-with-cpp":
+        return "the assembler's .include and .incbin reads are in no dependency list"
+    if "-MG" in parsed.key_arguments:
+        return "-MG lists missing headers as the source spells them"
+    if any("__has_include" in a for a in call.macro_arguments):
+        return "a command-line macro calls __has_include"
+    if any(invocation.resolve(name + s).exists() for name in call.include_files for s in (".gch", ".pch")):
+        return "precompiled header in use"
+    if mode is PathMode.DEBUG and call.prefix_maps:
+        return "debug information with prefix maps: the recorded names are keyed from the preprocessor's markers"
+    depfile = call.depfile
+    if depfile is not None and not depfile.system_headers:
+        return "-MMD leaves system headers out of the dependency file"
+    if depfile is None and call.record_command_line:
+        return "the object records its command line, which an added -MD would change"
+    refused = _REFUSED.get(_call_key(invocation))
+    if refused is not None:
+        return f"its last depend-mode compile was not stored: {refused}"
+    search = search_path(invocation, call, context)
+    if isinstance(search, str):
+        return search
+    if depfile is None:
+        return DependPlan(depfile=context.scratch_dir / SCRATCH_DEPFILE, scratch=True, search=search)
+    return DependPlan(depfile=invocation.resolve(depfile.path), scratch=False, search=search)
+
+
+def run_arguments(parsed: ParsedInvocation, invocation: Invocation, chosen: DependPlan) -> tuple[str, ...] | None:
+    """The compile's arguments: the parsed run's, plus the scratch file."""
+    if not chosen.scratch:
+        return None
+    given = parsed.run_arguments if parsed.run_arguments is not None else invocation.arguments
+    return (*given, "-MD", "-MF", os.fspath(chosen.depfile))
+
+
+def search_path(invocation: Invocation, call: GccCall, context: PluginContext) -> SearchPath | str:
+    """The include search list of this call's options (``-E -v`` of an
+    empty input, memoised while every directory in it still exists and
+    every missing one is still missing), or why it is not known."""
+    fingerprint = context.identity.fingerprint if context.identity is not None else ""
+    env = tuple((name, invocation.env.get(name)) for name in COMPILER_ENV)
+    key = (str(invocation.compiler), fingerprint, str(invocation.cwd), call.language, call.search_arguments, env)
+    known = _SEARCH.get(key)
+    if known is not None and _still_holds(known, invocation.cwd):
+        return known
+    argv = [str(invocation.compiler), "-E", "-v", *call.search_arguments, "-x", call.language, os.devnull]
+    try:
+        done = context.run(argv, cwd=invocation.cwd, env=english_messages_env(invocation.env))
+    except OSError as exc:
+        return f"cannot run {argv[0]}: {exc.strerror or exc}"
+    if done.returncode != 0:
+        return f"the include search probe exited {done.returncode}"
+    search = parse_search_path(done.stderr.decode("utf-8", "replace"))
+    if search is None:
+        return "no include search list in the -E -v probe's output"
+    if search.unusual:
+        return f"framework directories or header maps on the include path ({search.unusual[0]})"
+    if len(_SEARCH) >= _SEARCH_LIMIT:
+        _SEARCH.clear()
+    _SEARCH[key] = search
+    return search
+
+
+def _still_holds(search: SearchPath, cwd: Path) -> bool:
+    return all(os.path.isdir(resolve(cwd, d)) for d in (*search.quote, *search.bracket)) and not any(
+        os.path.lexists(resolve(cwd, d)) for d in search.missing
+    )
+
+
+def refuse_from_now_on(invocation: Invocation, reason: str) -> None:
+    """Remember that this call's depend-mode result could not be stored."""
+    if len(_REFUSED) >= _REFUSED_LIMIT:
+        _REFUSED.clear()
+    _REFUSED[_call_key(invocation)] = reason
+
+
+# --- after the compile ----------------------------------------------------------------
+
+
+def reported(
+    invocation: Invocation, call: GccCall, chosen: DependPlan, mode: PathMode, context: PluginContext
+) -> Dependencies | NotCacheable:
+    """The files the compile's list names, each keyed by its digest, with
+    the paths that must stay absent -- or why the result is not stored."""
+    listed = _listed_files(chosen)
+    if isinstance(listed, NotCacheable):
+        return listed
+    cwd = invocation.cwd
+    source = os.path.normpath(invocation.resolve(call.source))
+    if not listed or os.path.normpath(resolve(cwd, listed[0])) != source:
+        return NotCacheable(DEPEND_UNREADABLE, f"{chosen.depfile} does not start with the source {call.source}")
+    texts: dict[str, bytes] = {}
+    for name in listed:
+        try:
+            texts[name] = Path(resolve(cwd, name)).read_bytes()
+        except OSError as exc:
+            return NotCacheable(R.MISSING_INPUT, f"cannot read {name}: {exc.strerror or exc}")
+    refused = _unrecordable(texts, cwd)
+    if refused is not None:
+        return refused
+    search = chosen.search
+    try:
+        absent = _shadows(listed, texts, search, cwd, call.include_files)
+    except UnrecordableLookup as exc:
+        return NotCacheable(DEPEND_UNRECORDABLE, str(exc))
+    looked_up: list[Path] = []
+    unit_dirs = tuple(dict.fromkeys(os.path.dirname(resolve(cwd, n)) for n in listed))
+    for name, data in texts.items():
+        if not uses_has_include(data):
+            continue
+        try:
+            lookups = has_include_lookups(data, Path(resolve(cwd, name)), search, cwd, current_dirs=unit_dirs, strict=True)
+        except UnrecordableLookup as exc:
+            return NotCacheable(DEPEND_UNRECORDABLE, str(exc))
+        if lookups is None:
+            return NotCacheable(DEPEND_UNRECORDABLE, f"{name} uses __has_include with a computed argument")
+        looked_up.extend(lookups[0])
+        absent.extend(lookups[1])
+    relocatable = _relocatable(call, mode, texts.values(), context)
+    # A result bound to its checkout is keyed by its own paths: another
+    # checkout's compile gets a key of its own instead of replacing it.
+    key_path = context.portable_path if relocatable else as_is
+    components = [KeyComponent("keyed-by", "the compile's dependency list")]
+    files: list[Path] = []
+    for path in dict.fromkeys([*(Path(resolve(cwd, n)) for n in listed), *looked_up]):
+        try:
+            components.append(KeyComponent(f"file:{key_path(os.fspath(path))}", context.hash_file(path)))
+        except OSError as exc:
+            return NotCacheable(R.MISSING_INPUT, f"cannot read {path}: {exc.strerror or exc}")
+        files.append(path)
+    return Dependencies(
+        components=tuple(components),
+        files=tuple(files),
+        absent=tuple(dict.fromkeys(absent)),
+        env_names=COMPILER_ENV,
+        relocatable=relocatable,
+    )
+
+
+def _listed_files(chosen: DependPlan) -> list[str] | NotCacheable:
+    """Every prerequisite the dependency file names (the source first), as
+    the compiler spelled them; a scratch file is removed once read."""
+    try:
+        text = chosen.depfile.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        return NotCacheable(DEPEND_UNREADABLE, f"the compile wrote no dependency file {chosen.depfile}: {exc.strerror}")
+    finally:
+        if chosen.scratch:
+            chosen.depfile.unlink(missing_ok=True)
+    parsed = parse_make(text)
+    if parsed is None:
+        return NotCacheable(DEPEND_UNREADABLE, f"{chosen.depfile} is not a make dependency file")
+    names: list[str] = []
+    for line in parsed[0]:
+        if isinstance(line, MakeRule):
+            for name in line.prerequisites:
+                unescaped = _unescape(name)
+                if unescaped is None:
+                    return NotCacheable(DEPEND_UNREADABLE, f"{chosen.depfile}: cannot read the name {name!r}")
+                names.append(unescaped)
+    return list(dict.fromkeys(names))
+
+
+def _unescape(name: str) -> str | None:
+    """A name as gcc and clang escape it in a rule (``\\ `` a blank, ``\\#``,
+    ``$$``), or None for a backslash whose meaning is not certain."""
+    if "\\" not in name and "$" not in name:
+        return name
+    out: list[str] = []
+    i = 0
+    while i < len(name):
+        ch = name[i]
+        if ch == "$":
+            if name[i + 1 : i + 2] != "$":
+                return None
+            out.append("$")
+            i += 2
+        elif ch == "\\":
+            run = len(name[i:]) - len(name[i:].lstrip("\\"))
+            after = name[i + run : i + run + 1]
+            if after in (" ", "\t") and run % 2 == 1:
+                out.append("\\" * (run // 2) + after)
+                i += run + 1
+            elif after == "#" and run == 1:
+                out.append("#")
+                i += 2
+            else:
+                return None
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _unrecordable(texts: Mapping[str, bytes], cwd: Path) -> NotCacheable | None:
+    """What in the files read keeps the result out of the cache in depend mode."""
+    for name, data in texts.items():
+        if uses_time_macros(data):
+            return NotCacheable(DEPEND_TIME_MACROS, f"{name} uses __DATE__, __TIME__ or __TIMESTAMP__")
+        if _ASSEMBLER_READS.search(data):
+            return NotCacheable(R.ASSEMBLER_INCLUDE, f"{name} may make the assembler read a file (.incbin, .include)")
+        gch = Path(f"{resolve(cwd, name)}.gch")
+        if os.path.lexists(gch):
+            return NotCacheable(R.PCH_USE, f"precompiled header {gch} beside a file read")
+    values = list(texts.values())
+    if compares_file_times(values):
+        return NotCacheable(R.FILE_TIMES, "#pragma GCC dependency compares file times, which no key can capture")
+    if may_compute_file_time_pragma(values):
+        return NotCacheable(R.FILE_TIMES, "a computed _Pragma in a unit that names `dependency` might compare file times")
+    return None
+
+
+def _names_under(path: str, directory: str) -> str | None:
+    directory = directory.rstrip("/") or "/"
+    prefix = directory if directory.endswith("/") else directory + "/"
+    if path.startswith(prefix) and len(path) > len(prefix):
+        return path[len(prefix) :]
+    return None
+
+
+def _first_missing(directory: str, name: str) -> str | None:
+    """``directory/name``, shortened to its first missing ancestor below
+    ``directory``; None when it exists (then it must be a regular file)."""
+    path = directory
+    for part in name.split("/"):
+        path = f"{path}/{part}" if path != "/" else f"/{part}"
+        if not os.path.lexists(path):
+            return path
+    if not os.path.isfile(path):
+        kind = "a dangling link" if os.path.islink(path) else "no regular file"
+        raise UnrecordableLookup(f"{path} is {kind}: a file created there would be found")
+    return None
+
+
+def _shadows(listed: list[str], texts: Mapping[str, bytes], search: SearchPath, cwd: Path,
+             include_files: tuple[str, ...]) -> list[Path]:
+    """Paths that must stay absent (see the module docstring)."""
+    chain = [*search.quote, *search.bracket]
+    absent: dict[str, None] = {resolve(cwd, d): None for d in search.missing}
+    split_names: list[str] = []  # every name under which a file read is found on the list
+
+    def must_stay_absent(directory: str, name: str) -> None:
+        if os.path.isabs(name):
+            return
+        candidate = _first_missing(resolve(cwd, directory.rstrip("/") or "/"), name)
+        if candidate is not None:
+            absent[candidate] = None
+
+    for name in listed[1:]:
+        for index, directory in enumerate(chain):
+            under = _names_under(name, directory)
+            if under is None:
+                under = _names_under(os.path.normpath(resolve(cwd, name)), os.path.normpath(resolve(cwd, directory)))
+            if under is None:
+                continue
+            split_names.append(under)
+            for earlier in chain[:index]:
+                must_stay_absent(earlier, under)
+    for name in include_files:
+        must_stay_absent(".", name)  # -include looks in the working directory first
+    for name, data in texts.items():
+        own = os.path.dirname(resolve(cwd, name)) or "/"
+        quoted: list[str] = []
+        computed = False
+        for match in _INCLUDE.finditer(data.replace(b"\\\n", b"")):
+            first, rest = match.group(1), match.group(2)
+            if first == b'"':
+                end = rest.find(b'"')
+                if end > 0:
+                    quoted.append(rest[:end].decode("utf-8", "surrogateescape"))
+                    continue
+                computed = True
+            elif first != b"<":
+                computed = True
+        for include in dict.fromkeys([*quoted, *(split_names if computed else ())]):
+            must_stay_absent(own, include)
+    return [Path(p) for p in absent]
+
+
+def _relocatable(call: GccCall, mode: PathMode, texts, context: PluginContext) -> bool:
+    """Whether another checkout may reuse the result. Without a
+    preprocessed text to look into, a path reaches the object only through
+    the command line (debug information, instrumentation: not `PORTABLE`;
+    a ``-D`` value naming a base directory) or a file macro in a file read."""
+    if mode is not PathMode.PORTABLE:
+        return False
+    if context.names_base_directory("\0".join(call.macro_arguments).encode("utf-8", "surrogateescape")):
+        return False
+    return not any(_FILE_MACROS.search(data) for data in texts)
