@@ -182,6 +182,7 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
         return CompileReply(exit_code=result.exit_code, stdout=result.stdout, stderr=stderr, outcome="compile-failed")
     call.delta.outcome("misses")  # until something below keeps it from being stored
     call.delta.add("seconds_compiling", result.duration)
+    exited = time.monotonic()  # the reply's delay from here on is the cache's
 
     outputs = guard("outputs", lambda: engine.host.hooks.collect_outputs(invocation, parsed, result, context))
     if isinstance(outputs, NotCacheable) or outputs is None:
@@ -205,6 +206,7 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
             context.log.info("compiled but not stored: %s", deferred.detail)
             return reply
         result_key = call.result_key = deferred
+    collected = time.monotonic()
     try:
         entry = stored_entry(call, outputs)
     except OSError as exc:
@@ -217,13 +219,21 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
         context.log.info("compiled but not stored: %s", entry.detail)
         return reply
     data = encode_result(entry)
+    encoded = time.monotonic()
     _still_wanted(call, "before the entry was stored")
     engine.store.put(result_key, data)
     call.delta.add("bytes_written", len(data))
+    stored = time.monotonic()
     wanted = call.manifest_key is not None and not call.client_gone()
     made = manifests.record(engine, call, outputs, result_key, entry.bound) if wanted else None
     journal.write(engine, call, made)
-    context.log.info("miss: compiled in %.1f ms, stored %d bytes as %s", result.duration * 1000, len(data), result_key)
+    done = time.monotonic()
+    context.log.info(
+        "miss: compiled in %.1f ms, stored %d bytes as %s; %.1f ms after the compile "
+        "(outputs and key %.1f, entry %.1f, store %.1f, manifest %.1f)",
+        result.duration * 1000, len(data), result_key, (done - exited) * 1000, (collected - exited) * 1000,
+        (encoded - collected) * 1000, (stored - encoded) * 1000, (done - stored) * 1000,
+    )  # fmt: skip
     return reply
 
 

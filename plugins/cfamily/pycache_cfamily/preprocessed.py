@@ -27,6 +27,8 @@ __all__ = [
     "parse_markers",
     "compares_file_times",
     "may_compute_file_time_pragma",
+    "computes_a_pragma",
+    "names_dependency",
     "strip_working_directory_marker",
     "uses_time_macros",
 ]
@@ -178,7 +180,14 @@ def may_compute_file_time_pragma(texts: list[bytes]) -> bool:
     has a computed ``_Pragma`` and uses the identifier ``dependency`` in
     its code (comments aside). A pragma name built by token pasting
     (``depend ## ency``) is not seen."""
-    spliced = [t.replace(b"\\\n", b"") for t in texts]
-    if not any(_COMPUTED_PRAGMA.search(t) for t in spliced):
-        return False
-    return any(_DEPENDENCY_WORD.search(_COMMENT.sub(b" ", t)) for t in spliced)
+    return any(computes_a_pragma(t) for t in texts) and any(names_dependency(t) for t in texts)
+
+
+def computes_a_pragma(text: bytes) -> bool:
+    """One file's half of `may_compute_file_time_pragma`: a computed ``_Pragma``."""
+    return _COMPUTED_PRAGMA.search(text.replace(b"\\\n", b"")) is not None
+
+
+def names_dependency(text: bytes) -> bool:
+    """The other half: the identifier ``dependency`` outside comments."""
+    return _DEPENDENCY_WORD.search(_COMMENT.sub(b" ", text.replace(b"\\\n", b""))) is not None

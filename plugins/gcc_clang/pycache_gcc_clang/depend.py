@@ -57,7 +57,7 @@ from pycache_cfamily.includes import (
     resolve,
     uses_has_include,
 )
-from pycache_cfamily.preprocessed import compares_file_times, may_compute_file_time_pragma, uses_time_macros
+from pycache_cfamily.preprocessed import compares_file_times, computes_a_pragma, names_dependency, uses_time_macros
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
 from pycache_core.paths import as_is
 from pycache_core.relocation import MakeRule, parse_make
@@ -75,10 +75,12 @@ SCRATCH_DEPFILE = "depend.d"
 
 #: Tokens through which a file's path reaches the object as text.
 _FILE_MACROS = re.compile(rb"__FILE__|__FILE_NAME__|__BASE_FILE__|__builtin_FILE|source_location")
-#: An assembler directive that reads a file, or one built from pieces, in
-#: the raw text of any file (the templates are not expanded here): any
-#: mention counts.
-_ASSEMBLER_READS = re.compile(rb"(?i)incbin|\.include\b|\.inc\"|\"\.?inc\"|\.altmacro|\\x0*2e|\\0*56")
+#: What may make the assembler read a file or build a directive, searched
+#: in the lower-cased raw text of every file (the templates are not
+#: expanded here, so any mention counts): ``.incbin``, ``.include``, the
+#: pieces ``".inc"`` and ``"inc"`` a string concatenation could join, an
+#: escaped dot, ``.altmacro``.
+_ASSEMBLER_READS = (b"incbin", b".include", b'.inc"', b'"inc"', b".altmacro", b"\\x2e", b"\\x02e", b"\\056", b"\\56")
 #: An include directive (``#``, the digraph ``%:``, the trigraph ``??=``;
 #: comments between), anywhere on a line: what follows the keyword is a
 #: quoted name, an angled one, or a macro.
@@ -95,6 +97,55 @@ class DependPlan:
     scratch: bool
     search: SearchPath
 
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What depend mode needs to know of one file's text (memoised by its
+    digest: a header read by many units is scanned once)."""
+
+    refusal: tuple[str, str]  # (reason, why) that keeps a unit out, or ("", "")
+    file_times: bool  # spells a #pragma GCC dependency
+    computes_pragma: bool
+    names_dependency: bool
+    has_include: bool
+    file_macro: bool
+    quoted: tuple[str, ...]  # the names of its #include "..." directives
+    computed_include: bool  # an include whose name a macro gives
+
+
+def _facts_of(data: bytes) -> _Facts:
+    lowered = data.lower()
+    refusal = ("", "")
+    if uses_time_macros(data):
+        refusal = (DEPEND_TIME_MACROS, "uses __DATE__, __TIME__ or __TIMESTAMP__")
+    elif any(word in lowered for word in _ASSEMBLER_READS):
+        refusal = (R.ASSEMBLER_INCLUDE, "may make the assembler read a file (.incbin, .include)")
+    quoted: list[str] = []
+    computed = False
+    for match in _INCLUDE.finditer(data.replace(b"\\\n", b"")):
+        first, rest = match.group(1), match.group(2)
+        if first == b'"':
+            end = rest.find(b'"')
+            if end > 0:
+                quoted.append(rest[:end].decode("utf-8", "surrogateescape"))
+                continue
+            computed = True
+        elif first != b"<":
+            computed = True
+    return _Facts(
+        refusal=refusal,
+        file_times=compares_file_times([data]),
+        computes_pragma=computes_a_pragma(data),
+        names_dependency=names_dependency(data),
+        has_include=uses_has_include(data),
+        file_macro=_FILE_MACROS.search(data) is not None,
+        quoted=tuple(dict.fromkeys(quoted)),
+        computed_include=computed,
+    )
+
+
+_FACTS: dict[str, _Facts] = {}
+_FACTS_LIMIT = 50_000
 
 #: (compiler, cwd, arguments) -> why the last depend-mode compile of that
 #: call could not be stored: it runs in preprocessor mode from then on.
@@ -207,40 +258,53 @@ def reported(
     source = os.path.normpath(invocation.resolve(call.source))
     if not listed or os.path.normpath(resolve(cwd, listed[0])) != source:
         return NotCacheable(DEPEND_UNREADABLE, f"{chosen.depfile} does not start with the source {call.source}")
-    texts: dict[str, bytes] = {}
+    digests: dict[str, str] = {}
+    facts: dict[str, _Facts] = {}
     for name in listed:
+        path = resolve(cwd, name)
         try:
-            texts[name] = Path(resolve(cwd, name)).read_bytes()
+            digest = digests[name] = context.hash_file(Path(path))
+            known = _FACTS.get(digest)
+            if known is None:
+                known = _facts_of(Path(path).read_bytes())
+                if len(_FACTS) >= _FACTS_LIMIT:
+                    _FACTS.clear()
+                _FACTS[digest] = known
         except OSError as exc:
             return NotCacheable(R.MISSING_INPUT, f"cannot read {name}: {exc.strerror or exc}")
-    refused = _unrecordable(texts, cwd)
+        facts[name] = known
+    refused = _unrecordable(facts, cwd)
     if refused is not None:
         return refused
     search = chosen.search
+    looked_up: list[Path] = []
     try:
-        absent = _shadows(listed, texts, search, cwd, call.include_files)
+        absent = _shadows(listed, facts, search, cwd, call.include_files)
+        unit_dirs = tuple(dict.fromkeys(os.path.dirname(resolve(cwd, n)) for n in listed))
+        for name, known in facts.items():
+            if not known.has_include:
+                continue
+            path = Path(resolve(cwd, name))
+            lookups = has_include_lookups(path.read_bytes(), path, search, cwd, current_dirs=unit_dirs, strict=True)
+            if lookups is None:
+                return NotCacheable(DEPEND_UNRECORDABLE, f"{name} uses __has_include with a computed argument")
+            looked_up.extend(lookups[0])
+            absent.extend(lookups[1])
     except UnrecordableLookup as exc:
         return NotCacheable(DEPEND_UNRECORDABLE, str(exc))
-    looked_up: list[Path] = []
-    unit_dirs = tuple(dict.fromkeys(os.path.dirname(resolve(cwd, n)) for n in listed))
-    for name, data in texts.items():
-        if not uses_has_include(data):
-            continue
-        try:
-            lookups = has_include_lookups(data, Path(resolve(cwd, name)), search, cwd, current_dirs=unit_dirs, strict=True)
-        except UnrecordableLookup as exc:
-            return NotCacheable(DEPEND_UNRECORDABLE, str(exc))
-        if lookups is None:
-            return NotCacheable(DEPEND_UNRECORDABLE, f"{name} uses __has_include with a computed argument")
-        looked_up.extend(lookups[0])
-        absent.extend(lookups[1])
-    relocatable = _relocatable(call, mode, texts.values(), context)
+    except OSError as exc:
+        return NotCacheable(R.MISSING_INPUT, f"cannot read {exc.filename}: {exc.strerror}")
+    relocatable = _relocatable(call, mode, facts.values(), context)
     # A result bound to its checkout is keyed by its own paths: another
     # checkout's compile gets a key of its own instead of replacing it.
     key_path = context.portable_path if relocatable else as_is
     components = [KeyComponent("keyed-by", "the compile's dependency list")]
     files: list[Path] = []
-    for path in dict.fromkeys([*(Path(resolve(cwd, n)) for n in listed), *looked_up]):
+    for name in listed:
+        path = Path(resolve(cwd, name))
+        components.append(KeyComponent(f"file:{key_path(os.fspath(path))}", digests[name]))
+        files.append(path)
+    for path in dict.fromkeys(looked_up):
         try:
             components.append(KeyComponent(f"file:{key_path(os.fspath(path))}", context.hash_file(path)))
         except OSError as exc:
@@ -310,20 +374,18 @@ def _unescape(name: str) -> str | None:
     return "".join(out)
 
 
-def _unrecordable(texts: Mapping[str, bytes], cwd: Path) -> NotCacheable | None:
+def _unrecordable(facts: Mapping[str, _Facts], cwd: Path) -> NotCacheable | None:
     """What in the files read keeps the result out of the cache in depend mode."""
-    for name, data in texts.items():
-        if uses_time_macros(data):
-            return NotCacheable(DEPEND_TIME_MACROS, f"{name} uses __DATE__, __TIME__ or __TIMESTAMP__")
-        if _ASSEMBLER_READS.search(data):
-            return NotCacheable(R.ASSEMBLER_INCLUDE, f"{name} may make the assembler read a file (.incbin, .include)")
-        gch = Path(f"{resolve(cwd, name)}.gch")
+    for name, known in facts.items():
+        if known.refusal[0]:
+            return NotCacheable(known.refusal[0], f"{name} {known.refusal[1]}")
+        if known.file_times:
+            return NotCacheable(R.FILE_TIMES, "#pragma GCC dependency compares file times, which no key can capture")
+        gch = f"{resolve(cwd, name)}.gch"
         if os.path.lexists(gch):
             return NotCacheable(R.PCH_USE, f"precompiled header {gch} beside a file read")
-    values = list(texts.values())
-    if compares_file_times(values):
-        return NotCacheable(R.FILE_TIMES, "#pragma GCC dependency compares file times, which no key can capture")
-    if may_compute_file_time_pragma(values):
+    values = facts.values()
+    if any(f.computes_pragma for f in values) and any(f.names_dependency for f in values):
         return NotCacheable(R.FILE_TIMES, "a computed _Pragma in a unit that names `dependency` might compare file times")
     return None
 
@@ -350,52 +412,49 @@ def _first_missing(directory: str, name: str) -> str | None:
     return None
 
 
-def _shadows(listed: list[str], texts: Mapping[str, bytes], search: SearchPath, cwd: Path,
+def _shadows(listed: list[str], facts: Mapping[str, _Facts], search: SearchPath, cwd: Path,
              include_files: tuple[str, ...]) -> list[Path]:
     """Paths that must stay absent (see the module docstring)."""
     chain = [*search.quote, *search.bracket]
+    resolved_chain = [resolve(cwd, d.rstrip("/") or "/") for d in chain]
     absent: dict[str, None] = {resolve(cwd, d): None for d in search.missing}
-    split_names: list[str] = []  # every name under which a file read is found on the list
+    split_names: dict[str, None] = {}  # every name under which a file read is found on the list
+    checked: set[tuple[str, str]] = set()
 
     def must_stay_absent(directory: str, name: str) -> None:
-        if os.path.isabs(name):
+        if os.path.isabs(name) or (directory, name) in checked:
             return
-        candidate = _first_missing(resolve(cwd, directory.rstrip("/") or "/"), name)
+        checked.add((directory, name))
+        candidate = _first_missing(directory, name)
         if candidate is not None:
             absent[candidate] = None
 
     for name in listed[1:]:
+        normal = os.path.normpath(resolve(cwd, name))
         for index, directory in enumerate(chain):
             under = _names_under(name, directory)
             if under is None:
-                under = _names_under(os.path.normpath(resolve(cwd, name)), os.path.normpath(resolve(cwd, directory)))
+                under = _names_under(normal, os.path.normpath(resolved_chain[index]))
             if under is None:
                 continue
-            split_names.append(under)
-            for earlier in chain[:index]:
+            split_names[under] = None
+            for earlier in resolved_chain[:index]:
                 must_stay_absent(earlier, under)
     for name in include_files:
-        must_stay_absent(".", name)  # -include looks in the working directory first
-    for name, data in texts.items():
+        must_stay_absent(os.fspath(cwd), name)  # -include looks in the working directory first
+    for name, known in facts.items():
+        if not known.quoted and not known.computed_include:
+            continue
         own = os.path.dirname(resolve(cwd, name)) or "/"
-        quoted: list[str] = []
-        computed = False
-        for match in _INCLUDE.finditer(data.replace(b"\\\n", b"")):
-            first, rest = match.group(1), match.group(2)
-            if first == b'"':
-                end = rest.find(b'"')
-                if end > 0:
-                    quoted.append(rest[:end].decode("utf-8", "surrogateescape"))
-                    continue
-                computed = True
-            elif first != b"<":
-                computed = True
-        for include in dict.fromkeys([*quoted, *(split_names if computed else ())]):
+        for include in known.quoted:
             must_stay_absent(own, include)
+        if known.computed_include:
+            for include in split_names:
+                must_stay_absent(own, include)
     return [Path(p) for p in absent]
 
 
-def _relocatable(call: GccCall, mode: PathMode, texts, context: PluginContext) -> bool:
+def _relocatable(call: GccCall, mode: PathMode, facts, context: PluginContext) -> bool:
     """Whether another checkout may reuse the result. Without a
     preprocessed text to look into, a path reaches the object only through
     the command line (debug information, instrumentation: not `PORTABLE`;
@@ -404,4 +463,4 @@ def _relocatable(call: GccCall, mode: PathMode, texts, context: PluginContext) -
         return False
     if context.names_base_directory("\0".join(call.macro_arguments).encode("utf-8", "surrogateescape")):
         return False
-    return not any(_FILE_MACROS.search(data) for data in texts)
+    return not any(known.file_macro for known in facts)
