@@ -73,8 +73,10 @@ DEPEND_UNRECORDABLE = "depend-unrecordable-lookup"
 #: The scratch dependency file's name in the call's scratch directory.
 SCRATCH_DEPFILE = "depend.d"
 
-#: Tokens through which a file's path reaches the object as text.
-_FILE_MACROS = re.compile(rb"__FILE__|__FILE_NAME__|__BASE_FILE__|__builtin_FILE|source_location")
+#: Tokens through which a file's path reaches the object as text
+#: (``__FILE__``, ``__FILE_NAME__``, ``__BASE_FILE__``, ``__builtin_FILE``,
+#: ``std::source_location``), as substrings.
+_FILE_MACROS = (b"__FILE", b"__BASE_FILE__", b"__builtin_FILE", b"source_location")
 #: What may make the assembler read a file or build a directive, searched
 #: in the lower-cased raw text of every file (the templates are not
 #: expanded here, so any mention counts): ``.incbin``, ``.include``, the
@@ -114,9 +116,12 @@ class _Facts:
 
 
 def _facts_of(data: bytes) -> _Facts:
+    # Plain substring tests first: most headers name none of these, and the
+    # regular expressions behind them cost ten times as much.
     lowered = data.lower()
+    names_dep = b"dependency" in data
     refusal = ("", "")
-    if uses_time_macros(data):
+    if (b"__DATE__" in data or b"__TIME" in data) and uses_time_macros(data):
         refusal = (DEPEND_TIME_MACROS, "uses __DATE__, __TIME__ or __TIMESTAMP__")
     elif any(word in lowered for word in _ASSEMBLER_READS):
         refusal = (R.ASSEMBLER_INCLUDE, "may make the assembler read a file (.incbin, .include)")
@@ -134,11 +139,11 @@ def _facts_of(data: bytes) -> _Facts:
             computed = True
     return _Facts(
         refusal=refusal,
-        file_times=compares_file_times([data]),
-        computes_pragma=computes_a_pragma(data),
-        names_dependency=names_dependency(data),
-        has_include=uses_has_include(data),
-        file_macro=_FILE_MACROS.search(data) is not None,
+        file_times=names_dep and compares_file_times([data]),
+        computes_pragma=b"_Pragma" in data and computes_a_pragma(data),
+        names_dependency=names_dep and names_dependency(data),
+        has_include=b"__has_include" in data and uses_has_include(data),
+        file_macro=any(word in data for word in _FILE_MACROS),
         quoted=tuple(dict.fromkeys(quoted)),
         computed_include=computed,
     )
