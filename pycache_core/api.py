@@ -564,6 +564,23 @@ class PluginContext(Protocol):
     ) -> subprocess.CompletedProcess[bytes]:
         """Run a helper command (a preprocessor, a probe); output captured."""
 
+    def run_compile_step(
+        self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run one process of the call's compile (a step of
+        `pycache_run_compile`, or a preprocessing step whose output the
+        compile goes on with) the way the core runs a compiler: the
+        caller's umask for the files it writes, no stdin, a process group
+        of its own, output captured.
+
+        While it runs, the calling client is watched: when it goes away
+        (Ctrl-C on the build) the step's whole process group is terminated
+        and the call is cancelled -- an internal exception leaves the hook
+        (let it through: do not catch ``Exception`` around this call), no
+        further step starts, and nothing of the call is stored, step
+        results included. Use `run` for probes and helpers whose output is
+        no part of the compile."""
+
     def portable_path(self, path: str | Path) -> str:
         """``path`` with the longest base directory holding it replaced by
         its placeholder (``<BASEDIR:1>/inc/a.h``), so keys do not depend on

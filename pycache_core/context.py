@@ -28,17 +28,20 @@ class CallLogAdapter(logging.LoggerAdapter):
 
 
 class StepStore(Protocol):
-    """Where a call's step results go (`pycache_core.pipeline.steps`)."""
+    """Where a call's step results go, and how its compile's processes run
+    (`pycache_core.pipeline.steps`)."""
 
     def lookup(self, step: str, components: Sequence[KeyComponent]) -> StepResult | None: ...
+
+    def run(self, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[bytes]: ...
 
     def store(self, step: str, components: Sequence[KeyComponent], result: StepResult) -> None: ...
 
 
 class CallContext:
     """Implements `pycache_core.api.PluginContext` for one call. Without a
-    ``steps`` store (a plugin's unit tests), step lookups find nothing and
-    stores are dropped."""
+    ``steps`` store (a plugin's unit tests), step lookups find nothing,
+    stores are dropped and compile steps run as `run` runs helpers."""
 
     def __init__(
         self,
@@ -117,6 +120,17 @@ class CallContext:
             elapsed = time.monotonic() - started
             self.helper_seconds += elapsed
             self.log.debug("ran %s in %.1f ms", argv[0], elapsed * 1000)
+
+    def run_compile_step(
+        self, argv: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        if self._steps is None:
+            return self.run(argv, cwd=cwd, env=env)
+        return self._steps.run(
+            list(argv),
+            Path(cwd or self._default_cwd or os.getcwd()),
+            dict(env if env is not None else (self._default_env or os.environ)),
+        )
 
     def portable_path(self, path: str | Path) -> str:
         return self.bases.portable_path(path)

@@ -160,9 +160,12 @@ class NoCache(Exception):
 
 def guard(stage: str, fn: Callable[[], T]) -> T:
     """Run a plugin hook; an exception in it makes the call uncached
-    (counted as ``plugin:<stage>``, or ``probe`` for a `ProbeError`)."""
+    (counted as ``plugin:<stage>``, or ``probe`` for a `ProbeError`);
+    `Cancelled` (raised by a compile step the hook ran) goes through."""
     try:
         return fn()
+    except Cancelled:  # the client went away while the hook ran a compile step: not the plugin's fault
+        raise
     except ProbeError as exc:
         raise NoCache("probe", f"{stage}: {exc}") from exc
     except Exception as exc:

@@ -2,7 +2,8 @@
 
 The one place a cached call's compile is started: by the family's plugin
 when it compiles in steps of its own (`pycache_run_compile`: nvcc, per GPU
-architecture), else the real compiler with the family's run arguments and
+architecture; each of its processes through `run_step`, so that the rules
+below hold for them too), else the real compiler with the family's run arguments and
 environment (when they differ from the caller's), the caller's umask (the
 compiler creates its outputs with the modes the caller would get), no
 stdin, its output captured for the reply and the entry, in a process group
@@ -61,10 +62,16 @@ TERMINATE_GRACE = 2.0
 def run_compiler(call: Call, config: Any = None, hooks: Any = None) -> CompileResult:
     invocation, parsed = call.invocation, call.parsed
     assert invocation is not None and parsed is not None
-    if hooks is not None and call.deps is not None and call.context is not None:
-        # The family's own compile, when it has one. An exception there is
-        # the guard's: the call runs uncached (the client runs the
-        # compiler) and is counted as plugin:run.
+    # Decided first, so that a family that takes no prefix counts
+    # prefix_skipped however its miss is compiled, and a prefix that
+    # applies compiles the whole call (distcc spreads calls, not steps).
+    prefix = prefix_command(call, config)
+    if prefix is None and hooks is not None and call.deps is not None and call.context is not None:
+        # The family's own compile, when it has one. Its processes run
+        # through `run_step` (`PluginContext.run_compile_step`), watched
+        # like the compiler's; `Cancelled` passes the guard. Any other
+        # exception there is the guard's: the call runs uncached (the
+        # client runs the compiler) and is counted as plugin:run.
         deps, context = call.deps, call.context
         ran = guard("run", lambda: hooks.run_compile(invocation, parsed, deps, context))
         if isinstance(ran, CompileResult):
@@ -74,10 +81,22 @@ def run_compiler(call: Call, config: Any = None, hooks: Any = None) -> CompileRe
         arguments = call.deps.run_arguments  # discovery's (a scratch dependency file)
     env = parsed.run_environment if parsed.run_environment is not None else invocation.env
     argv = [str(invocation.compiler), *arguments]
-    prefix = prefix_command(call, config)
     if prefix is None:
         return _run(call, argv, invocation.cwd, env)
     return _run_prefixed(call, prefix, argv, invocation.cwd, env)
+
+
+def run_step(call: Call, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """One process of a compile that a family runs in steps of its own
+    (`PluginContext.run_compile_step`), run as the compiler is: the
+    caller's umask, no stdin, a process group of its own, the client
+    watched. Raises `Cancelled` when the client is gone -- already before
+    the step starts (a plugin that swallowed the first one starts nothing
+    more), or while it runs, after terminating its whole group."""
+    if call.client_gone():
+        raise Cancelled("the client went away between the compile's steps")
+    result = _run(call, argv, cwd, env)
+    return subprocess.CompletedProcess(list(argv), result.exit_code, result.stdout, result.stderr)
 
 
 def prefix_command(call: Call, config: Any = None) -> list[str] | None:

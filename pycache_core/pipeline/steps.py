@@ -12,19 +12,27 @@ an artifact under the plugin's name for it). Every lookup counts a hit or a
 miss of the step in the family's step breakdown; the call itself is one
 miss in the totals whatever its steps did. ``PYCACHE_RECACHE`` finds no
 step either: everything is compiled again and stored anew.
+
+The processes of such a compile run here too (`PluginContext.run_compile_step`),
+as the core runs a compiler (`pycache_core.pipeline.run.run_step`): when
+the client goes away the running step's process group is terminated, no
+further step starts, and no step result is stored afterwards.
 """
 
 from __future__ import annotations
 
 import logging
+import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..api import KeyComponent, StepResult
 from ..entry import ResultEntry, StoredArtifact, decode_result, encode_result
 from ..errors import EntryError
 from ..keys import KEY_SCHEMA_VERSION, step_key
+from .run import run_step
 
 if TYPE_CHECKING:
     from ..storage.tiers import TieredStore
@@ -34,7 +42,8 @@ log = logging.getLogger("pycache")
 
 
 class CallSteps:
-    """The step store of one call (`pycache_core.context.StepStore`)."""
+    """The steps of one call's compile: their stored results and their
+    processes (`pycache_core.context.StepStore`)."""
 
     def __init__(self, store: TieredStore, call: Call) -> None:
         assert call.family is not None
@@ -70,7 +79,13 @@ class CallSteps:
         self._count(step, "misses")
         return None
 
+    def run(self, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[bytes]:
+        return run_step(self._call, argv, cwd, env)
+
     def store(self, step: str, components: Sequence[KeyComponent], result: StepResult) -> None:
+        if self._call.client_gone():  # an interrupted build's compile stores nothing, steps included
+            log.info("[%s] %s step not stored: the client went away", self._call.label, step)
+            return
         entry = ResultEntry(
             family=self._family.name,
             exit_code=0,

@@ -6,8 +6,15 @@ plugin's run still builds, uncached and counted."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+from pathlib import Path
 
 import pytest
+
+from pycache_core.testing import wait_until
+
+from .test_server import alive, server_status
 
 STEPPED = '''
 import time
@@ -84,3 +91,71 @@ def test_a_crash_in_the_plugins_run_still_builds(pycache_env, stepped):
     assert stats["errors"]["plugin:run"]["count"] == 1
     assert "run exploded" in stats["errors"]["plugin:run"]["last"]
     assert stats["totals"]["misses"] == 0
+
+
+# --- an interrupted build, while the family's own compile runs --------------------
+
+GATED = STEPPED.replace('''    started = time.monotonic()
+    source = parsed.sources[0]''', '''    started = time.monotonic()
+    gate = invocation.env.get("TOY_STEP_GATE")
+    if gate:  # a step held at the gate (it and its sleeps record their process group)
+        held = ["sh", "-c", f'echo $$ > {gate}.pid; while [ -e {gate} ]; do sleep 0.05; done; echo late > {gate}.late']
+        try:
+            context.run_compile_step(held)
+        except Exception:
+            if not invocation.env.get("TOY_SWALLOW"):
+                raise
+            # a plugin that swallowed the cancellation stores nothing, and starts nothing more
+            context.store_step("read", [KeyComponent("source", "swallowed")], StepResult(files={"text": b"x"}))
+        context.run_compile_step(["sh", "-c", f"echo started > {gate}.next"])
+    source = parsed.sources[0]''')
+
+
+@pytest.fixture
+def gated(pycache_env, fake_distribution, toy_compiler, tmp_path):
+    fake_distribution("pycache-toy", modules={"pycache_toy_base": toy_compiler.plugin_source, "pycache_toy": GATED},
+                      entry_points={"toy": "pycache_toy"})
+    pycache_env.env["PATH"] = f"{toy_compiler.bin_dir}{os.pathsep}{pycache_env.env['PATH']}"
+    pycache_env.env["PYCACHE_LOG_FILE"] = str(tmp_path / "server.log")
+    pycache_env.env["PYCACHE_LOG"] = "info"
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "a.toy").write_text("alpha\n")
+    return work
+
+
+@pytest.mark.parametrize("swallowed", [False, True], ids=["plugin-lets-it-through", "plugin-swallows-it"])
+def test_an_interrupted_stepped_compile_is_terminated_and_writes_nothing(pycache_env, gated, swallowed):
+    """Ctrl-C on the build while a family compiles its miss in steps
+    (`PluginContext.run_compile_step`): the step's process group is
+    terminated, no further step starts, and nothing is written -- no
+    output, no entry, no step result -- as for a compiler the core runs."""
+    gate = gated / "gate"
+    gate.touch()
+    env = {**pycache_env.env, "TOY_STEP_GATE": str(gate), **({"TOY_SWALLOW": "1"} if swallowed else {})}
+    build = subprocess.Popen([pycache_env.executable, "toycc", "-c", "a.toy", "-o", "a.out"], cwd=gated, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    pid_file = Path(f"{gate}.pid")
+    try:
+        wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), "the step to start", timeout=60)
+        step = int(pid_file.read_text())
+        os.killpg(build.pid, signal.SIGINT)
+        build.communicate(timeout=60)
+        wait_until(lambda: not alive(step), "the cancelled step's process to end")
+    finally:
+        gate.unlink()
+    wait_until(lambda: server_status(pycache_env)["in_flight"] == 0, "the server to finish the call")
+    assert not Path(f"{gate}.late").exists()  # terminated at the gate, not finished
+    assert not Path(f"{gate}.next").exists()  # nothing started after it
+    assert not (gated / "a.out").exists()
+    store = pycache_env.cache_dir / "store"
+    assert [p for p in store.rglob("*") if p.is_file() and {"entries", "steps"} & set(p.parts)] == []
+    stats = pycache_env.stats()
+    assert (stats["totals"]["cancelled"], stats["totals"]["misses"], stats["errors"]) == (1, 0, {})
+    assert stats.get("steps", {}) == {}
+    assert "cancelled: the client went away" in Path(pycache_env.env["PYCACHE_LOG_FILE"]).read_text()
+
+    # The next build runs the steps and caches as usual.
+    done = pycache_env.compile("toycc", "-c", "a.toy", "-o", "a.out", cwd=gated)
+    assert done.returncode == 0 and (gated / "a.out").read_text() == "alpha\n", done.stderr
+    assert pycache_env.stats()["steps"]["toy"]["read"]["stored"] == 1

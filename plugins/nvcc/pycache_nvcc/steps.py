@@ -2,7 +2,10 @@
 
 nvcc runs each step through the shell, in the call's working directory,
 with the caller's environment plus the variables its plan sets; so does
-`run_step`. `plan_of` asks nvcc for the plan (``--dryrun``) with the
+`run_step`, through the core's `PluginContext.run_compile_step`: each step
+is a process of the call's compile, run as the core runs a compiler (the
+caller's umask; its process group terminated, and the call cancelled, when
+the build is interrupted). `plan_of` asks nvcc for the plan (``--dryrun``) with the
 intermediate files in a directory of ours.
 """
 
@@ -40,7 +43,7 @@ def step_environment(invocation: Invocation, step: Step) -> dict[str, str]:
 
 def run_step(invocation: Invocation, step: Step, context: PluginContext) -> StepRun:
     started = time.monotonic()
-    done = context.run([SHELL, "-c", step.line], cwd=invocation.cwd, env=step_environment(invocation, step))
+    done = context.run_compile_step([SHELL, "-c", step.line], cwd=invocation.cwd, env=step_environment(invocation, step))
     return StepRun(exit_code=done.returncode, stdout=done.stdout, stderr=done.stderr, seconds=time.monotonic() - started)
 
 
