@@ -49,6 +49,15 @@ def wait_until(predicate, what: str, timeout: float = 60.0, step: float = 0.02):
         time.sleep(step)
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def pycache_executable() -> str:
     """The ``pycache`` script of the running interpreter's environment."""
     candidate = Path(sys.executable).with_name("pycache")

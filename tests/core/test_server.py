@@ -25,7 +25,7 @@ import pytest
 
 from pycache_core import protocol
 from pycache_core.connection import server_fingerprint
-from pycache_core.testing import wait_until
+from pycache_core.testing import process_alive, wait_until
 
 # The toy compiler, held at a gate on demand so a test can act while compiles
 # run: it waits as long as the file named by TOYCC_GATE exists.
@@ -81,12 +81,7 @@ def server_processes(penv) -> list[int]:
     return sorted(pids)
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+alive = process_alive
 
 
 wait_for = wait_until

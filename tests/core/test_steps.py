@@ -54,8 +54,10 @@ def pycache_run_compile(invocation, parsed, dependencies, context):
 
 
 @pytest.fixture
-def stepped(pycache_env, fake_distribution, toy_compiler, tmp_path):
-    fake_distribution("pycache-toy", modules={"pycache_toy_base": toy_compiler.plugin_source, "pycache_toy": STEPPED},
+def stepped(pycache_env, fake_distribution, toy_compiler, tmp_path, request):
+    """The stepped toy plugin (another module's source: indirect parameter)."""
+    module = getattr(request, "param", STEPPED)
+    fake_distribution("pycache-toy", modules={"pycache_toy_base": toy_compiler.plugin_source, "pycache_toy": module},
                       entry_points={"toy": "pycache_toy"})
     pycache_env.env["PATH"] = f"{toy_compiler.bin_dir}{os.pathsep}{pycache_env.env['PATH']}"
     work = tmp_path / "w"
@@ -111,28 +113,19 @@ GATED = STEPPED.replace('''    started = time.monotonic()
     source = parsed.sources[0]''')
 
 
-@pytest.fixture
-def gated(pycache_env, fake_distribution, toy_compiler, tmp_path):
-    fake_distribution("pycache-toy", modules={"pycache_toy_base": toy_compiler.plugin_source, "pycache_toy": GATED},
-                      entry_points={"toy": "pycache_toy"})
-    pycache_env.env["PATH"] = f"{toy_compiler.bin_dir}{os.pathsep}{pycache_env.env['PATH']}"
-    pycache_env.env["PYCACHE_LOG_FILE"] = str(tmp_path / "server.log")
-    pycache_env.env["PYCACHE_LOG"] = "info"
-    work = tmp_path / "w"
-    work.mkdir()
-    (work / "a.toy").write_text("alpha\n")
-    return work
-
-
+@pytest.mark.parametrize("stepped", [GATED], indirect=True)
 @pytest.mark.parametrize("swallowed", [False, True], ids=["plugin-lets-it-through", "plugin-swallows-it"])
-def test_an_interrupted_stepped_compile_is_terminated_and_writes_nothing(pycache_env, gated, swallowed):
+def test_an_interrupted_stepped_compile_is_terminated_and_writes_nothing(pycache_env, stepped, swallowed, tmp_path):
     """Ctrl-C on the build while a family compiles its miss in steps
     (`PluginContext.run_compile_step`): the step's process group is
     terminated, no further step starts, and nothing is written -- no
     output, no entry, no step result -- as for a compiler the core runs."""
+    gated = stepped
     gate = gated / "gate"
     gate.touch()
-    env = {**pycache_env.env, "TOY_STEP_GATE": str(gate), **({"TOY_SWALLOW": "1"} if swallowed else {})}
+    log = tmp_path / "server.log"
+    env = {**pycache_env.env, "TOY_STEP_GATE": str(gate), **({"TOY_SWALLOW": "1"} if swallowed else {}),
+           "PYCACHE_LOG_FILE": str(log), "PYCACHE_LOG": "info"}  # the server starts with the first call's settings
     build = subprocess.Popen([pycache_env.executable, "toycc", "-c", "a.toy", "-o", "a.out"], cwd=gated, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     pid_file = Path(f"{gate}.pid")
@@ -153,7 +146,7 @@ def test_an_interrupted_stepped_compile_is_terminated_and_writes_nothing(pycache
     stats = pycache_env.stats()
     assert (stats["totals"]["cancelled"], stats["totals"]["misses"], stats["errors"]) == (1, 0, {})
     assert stats.get("steps", {}) == {}
-    assert "cancelled: the client went away" in Path(pycache_env.env["PYCACHE_LOG_FILE"]).read_text()
+    assert "cancelled: the client went away" in log.read_text()
 
     # The next build runs the steps and caches as usual.
     done = pycache_env.compile("toycc", "-c", "a.toy", "-o", "a.out", cwd=gated)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pycache_core.testing import PycacheEnv, wait_until
+from pycache_core.testing import PycacheEnv, process_alive, wait_until
 
 from .support import NVCC, needs_nvcc, write, write_project
 from .test_device_steps import ARCH_75, device_steps, fatbin, nvccs_fatbin
@@ -59,14 +59,6 @@ def tree(pycache_env: PycacheEnv) -> Path:
     return write_project(pycache_env.root / "src")
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
 @pytest.mark.parametrize("held_at", ["device-preprocess", "host-compile"])
 def test_an_interrupted_stepped_compile_is_terminated_and_writes_nothing(
     pycache_env: PycacheEnv, tree: Path, held_at: str
@@ -92,7 +84,7 @@ def test_an_interrupted_stepped_compile_is_terminated_and_writes_nothing(
         step = int(pid_file.read_text())
         os.killpg(build.pid, signal.SIGINT)  # Ctrl-C on the build's process group
         build.communicate(timeout=60)
-        wait_until(lambda: not alive(step), "the cancelled step's processes to end", timeout=60)
+        wait_until(lambda: not process_alive(step), "the cancelled step's processes to end", timeout=60)
     finally:
         gate.unlink(missing_ok=True)
         if build.poll() is None:
