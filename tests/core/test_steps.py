@@ -124,8 +124,8 @@ def test_an_interrupted_stepped_compile_is_terminated_and_writes_nothing(pycache
     gate = gated / "gate"
     gate.touch()
     log = tmp_path / "server.log"
-    env = {**pycache_env.env, "TOY_STEP_GATE": str(gate), **({"TOY_SWALLOW": "1"} if swallowed else {}),
-           "PYCACHE_LOG_FILE": str(log), "PYCACHE_LOG": "info"}  # the server starts with the first call's settings
+    pycache_env.env.update(PYCACHE_LOG_FILE=str(log), PYCACHE_LOG="info")  # one server (configuration) for every call
+    env = {**pycache_env.env, "TOY_STEP_GATE": str(gate), **({"TOY_SWALLOW": "1"} if swallowed else {})}
     build = subprocess.Popen([pycache_env.executable, "toycc", "-c", "a.toy", "-o", "a.out"], cwd=gated, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     pid_file = Path(f"{gate}.pid")

@@ -103,6 +103,9 @@ class _Tampered:
     def store(self, step, components, result):
         raise AssertionError("a failed compile stores nothing")
 
+    def run(self, argv, cwd, env):
+        return subprocess.run(list(argv), cwd=cwd, env=dict(env), capture_output=True, check=False)
+
 
 def test_a_failure_after_reusing_a_step_leaves_the_compile_to_nvcc(tmp_path: Path) -> None:
     """Whatever a stored step holds, it never fails a build: the compile is

@@ -73,7 +73,8 @@ def test_an_interrupted_stepped_compile_is_terminated_and_writes_nothing(
     args = [NVCC, "-c", "kern.cu", "-Iinc", *ARCH_75, "-ccbin", str(host_dir), "-o", "kern.o"]
     gating = {"NVCC_TEST_GATE": str(gate), "NVCC_TEST_GATE_AT": held_at}
     log = pycache_env.root / "server.log"
-    env = {**pycache_env.env, **gating, "PYCACHE_LOG": "info", "PYCACHE_LOG_FILE": str(log)}
+    pycache_env.env.update(PYCACHE_LOG_FILE=str(log), PYCACHE_LOG="info")  # one server (configuration) for every call
+    env = {**pycache_env.env, **gating}
     gate.touch()
     build = subprocess.Popen([pycache_env.executable, *args], cwd=tree, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
