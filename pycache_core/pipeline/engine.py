@@ -24,6 +24,7 @@ from .accounting import StatsAccounting
 from .call import CompileReply, CompileRequest
 from .compile import compile_request
 from .explain import explain
+from .manifests import DecodedManifests
 
 log = logging.getLogger("pycache")
 # Where no handler is configured (a compile with PYCACHE_NO_SERVER, `pycache
@@ -88,6 +89,7 @@ class Engine:
         self.config = config
         self.host = host or build_host(strict=config.flag(names.STRICT_PLUGINS))
         self.digests = FileDigests()
+        self.manifests = DecodedManifests()
         self.identities = IdentityMemo(self.digests)
         self.stats = StatsFile(config.cache_dir)
         self.store = store or self._build_store()

@@ -10,12 +10,20 @@ file still hashes the same -- a hit without discovering dependencies;
 `record` adds one after a miss or a preprocessor-mode hit. `mismatches`
 says why a record does not hold (``explain`` names them); `record_holds`
 is its first answer.
+
+A server answers the same manifest again and again when a call repeats:
+`DecodedManifests` keeps the records of recently read manifests (by their
+stored bytes), and a record that held is kept as proven with the stat
+signatures it was checked against (`pycache_core.digests.FileDigests.prove`):
+while they are the same, it holds again after one ``stat`` per file and per
+directory.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +56,34 @@ class Mismatch:
     after: str | None = None
 
 
+class DecodedManifests:
+    """Records of manifests read recently, by their stored bytes (equal
+    bytes decode to equal records), up to `MAX_BYTES` of them."""
+
+    MAX_BYTES = 32 << 20
+
+    def __init__(self) -> None:
+        self._records: dict[bytes, list[ManifestRecord]] = {}
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def decode(self, data: bytes) -> list[ManifestRecord]:
+        """`pycache_core.entry.decode_manifest`, memoised; raises EntryError."""
+        found = self._records.get(data)
+        if found is not None:
+            return found
+        records = decode_manifest(data)
+        with self._lock:
+            while self._records and self._size + len(data) > self.MAX_BYTES:
+                oldest = next(iter(self._records))
+                self._size -= len(oldest)
+                del self._records[oldest]
+            if data not in self._records:
+                self._records[data] = records
+                self._size += len(data)
+        return records
+
+
 def load(engine: Engine, call: Call) -> list[ManifestRecord]:
     """The records of the call's manifest, newest first (a corrupt manifest
     is removed and counts as none)."""
@@ -57,7 +93,7 @@ def load(engine: Engine, call: Call) -> list[ManifestRecord]:
     if found is None:
         return []
     try:
-        return decode_manifest(found[0])
+        return engine.manifests.decode(found[0])
     except EntryError as exc:
         context.log.warning("manifest %s unreadable (%s); removed", call.manifest_key, exc)
         engine.store.remove(call.manifest_key, found[1])
@@ -70,7 +106,7 @@ def match(engine: Engine, call: Call) -> str | None:
     assert call.bases is not None
     records = load(engine, call)
     for record in records:
-        if record_holds(engine, record, invocation.env, call.bases):
+        if record_holds(engine, record, invocation.env, call.bases, proof_key=call.manifest_key):
             context.log.debug("manifest %s: record holds -> %s", call.manifest_key, record.result_key)
             return record.result_key
     if records:
@@ -78,13 +114,28 @@ def match(engine: Engine, call: Call) -> str | None:
     return None
 
 
-def record_holds(engine: Engine, record: ManifestRecord, env: Mapping[str, str], bases: BaseDirectories) -> bool:
+def record_holds(
+    engine: Engine, record: ManifestRecord, env: Mapping[str, str], bases: BaseDirectories, proof_key: str | None = None
+) -> bool:
     """The record was made with these base directories if it is bound to
     some, every variable has its recorded value, no must-be-absent path
     exists, every file has its recorded digest -- each path in the base
-    directory its placeholder names."""
-    for _ in mismatches(engine, record, env, bases):
-        return False
+    directory its placeholder names.
+
+    With ``proof_key`` (the manifest's key), an answer found to hold is
+    kept as proven, and a proven record holds again while nothing it was
+    checked against changed (see the module docstring)."""
+    for name, value in record.env:
+        if env.get(name, UNSET) != value:
+            return False
+    key = None if proof_key is None else (proof_key, bases.entries, record.result_key)
+    if key is not None and engine.digests.proven(key, record):
+        return True
+    with engine.digests.witness() as witness:
+        for _ in mismatches(engine, record, env, bases):
+            return False
+    if key is not None:
+        engine.digests.prove(key, record, witness)
     return True
 
 

@@ -1,0 +1,119 @@
+"""The digest memo and the memoised checks built on it (direct mode asks
+"do these files still have these digests, are these paths still absent?"
+on every hit): an answer kept as proven must stop holding the moment any
+file or directory it was answered from changes."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from pycache_core import digests as digests_module
+from pycache_core.digests import FileDigests
+
+
+@pytest.fixture
+def no_racy_window(monkeypatch):
+    """Files the test just wrote count as settled (the default window of
+    two seconds would make every check here racy)."""
+    monkeypatch.setattr(digests_module, "RACY_WINDOW", 0.0)
+
+
+def check(digests: FileDigests, files: dict[str, str], absent: list[str]) -> bool:
+    """What direct mode asks: no absent path exists and every file has its digest."""
+    if digests.any_exists(absent):
+        return False
+    return all(digests.digest_or_none(path) == digest for path, digest in files.items())
+
+
+def prove(digests: FileDigests, key, subject, files: dict[str, str], absent: list[str]) -> bool:
+    with digests.witness() as witness:
+        held = check(digests, files, absent)
+    if held:
+        digests.prove(key, subject, witness)
+    return held
+
+
+def settle():
+    """Let the kernel's coarse file-time clock tick (edits in one tick keep mtime)."""
+    time.sleep(0.02)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    inc = tmp_path / "inc"
+    inc.mkdir()
+    (inc / "a.h").write_text("int a;\n")
+    (inc / "b.h").write_text("int b;\n")
+    many = tmp_path / "many"  # a directory asked about for several names: listed
+    many.mkdir()
+    (many / "keep.h").write_text("")
+    absent = [str(many / n) for n in ("x.h", "y.h", "z.h")] + [str(inc / "shadow.h"), str(tmp_path / "nodir" / "n.h")]
+    digests = FileDigests()
+    files = {str(inc / n): digests.digest(inc / n) for n in ("a.h", "b.h")}
+    return tmp_path, digests, files, absent
+
+
+def test_a_proven_check_holds_until_a_file_changes(no_racy_window, tree):
+    tmp_path, digests, files, absent = tree
+    subject = object()
+    assert prove(digests, "k", subject, files, absent)
+    assert digests.proven("k", subject)
+    assert not digests.proven("k", object())  # another subject under the same key proves nothing
+    settle()
+    header = tmp_path / "inc" / "a.h"
+    before = header.stat()
+    header.write_text("int A;\n")  # same size
+    os.utime(header, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the old mtime: only ctime tells
+    assert not digests.proven("k", subject)
+    assert not check(digests, files, absent)
+
+
+@pytest.mark.parametrize("where", ["listed directory", "looked up by name", "missing directory"])
+def test_a_proven_check_stops_holding_when_an_absent_path_appears(no_racy_window, tree, where):
+    tmp_path, digests, files, absent = tree
+    subject = object()
+    assert prove(digests, "k", subject, files, absent)
+    settle()
+    if where == "listed directory":
+        (tmp_path / "many" / "y.h").write_text("")
+    elif where == "looked up by name":
+        (tmp_path / "inc" / "shadow.h").symlink_to(tmp_path / "nowhere")  # a dangling link counts, like lexists
+    else:
+        (tmp_path / "nodir").mkdir()
+        (tmp_path / "nodir" / "n.h").write_text("")
+    assert not digests.proven("k", subject)
+    assert not check(digests, files, absent)
+
+
+def test_a_proven_check_stops_holding_when_a_file_goes(no_racy_window, tree):
+    tmp_path, digests, files, absent = tree
+    subject = object()
+    assert prove(digests, "k", subject, files, absent)
+    (tmp_path / "inc" / "b.h").unlink()
+    assert not digests.proven("k", subject)
+
+
+def test_a_directory_written_to_is_looked_up_by_name_and_proofs_survive_its_writes(no_racy_window, tree):
+    """The build directory changes with every object written; a check that
+    needs names in it must not depend on its listing."""
+    tmp_path, digests, files, absent = tree
+    build = tmp_path / "many"
+    subject = object()
+    assert prove(digests, "k", subject, files, absent)
+    settle()
+    (build / "out.o").write_bytes(b"\0")  # the directory changed: the proof may lapse...
+    if not digests.proven("k", subject):
+        assert prove(digests, "k", subject, files, absent)  # ...and be made again
+    assert digests.proven("k", subject)
+
+
+def test_a_racy_check_proves_nothing(tree):
+    """Files written within the racy window may change within one timestamp
+    granule: nothing is memoised about them."""
+    _tmp_path, digests, files, absent = tree
+    subject = object()
+    assert prove(digests, "k", subject, files, absent)
+    assert not digests.proven("k", subject)
