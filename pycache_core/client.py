@@ -1,13 +1,17 @@
 """The ``pycache`` executable: the per-compile client, and the door to the CLI.
 
-This module runs once per compile, so it imports only what the interpreter
-already has loaded or can load in microseconds (``os``, ``sys``, and through
-`pycache_core.connection` ``_socket``) -- never pluggy, typer, rich, blake3
-or boto3. It sends the command line, cwd, environment and whether stderr is
-a terminal to the server (found and started by `pycache_core.connection`),
-then replays stdout, stderr and the exit status. Whatever goes wrong
-on the way (no server, a hung one, garbage on the socket), the compiler runs
-uncached in this process and the fault is recorded for ``pycache stats``.
+This module runs once per compile, started without site by the ``pycache``
+command (bin/pycache), so a compile served by the server imports only what
+the interpreter already has loaded or can load in microseconds (``sys``, the
+builtin ``posix``, and through `pycache_core.connection` ``_socket``) --
+never ``os`` (milliseconds: its ``_collections_abc``), pluggy, typer, rich,
+blake3 or boto3. It sends the command line, cwd, environment and whether
+stderr is a terminal to the server (found and started by
+`pycache_core.connection`), then replays stdout, stderr and the exit status.
+Whatever goes wrong on the way (no server, a hung one, garbage on the
+socket), the compiler runs uncached in this process (`exec_compiler`, which
+may use ``os``: it starts a whole compiler anyway) and the fault is recorded
+for ``pycache stats``.
 
 Forms:
     pycache wrap -- gcc -c a.c        compile through the cache
@@ -16,21 +20,29 @@ Forms:
     pycache stats|server|...          subcommands (typer CLI, imported lazily)
 """
 
-import os
+import posix
 import sys
 
 from . import connection, protocol
 from . import env as names
-from .which import find_executable, find_unrunnable
 
 COMMANDS = ("stats", "server", "config", "explain", "doctor", "plugins", "cache", "version", "wrap", "cargo")
 SUBCOMMANDS = frozenset({*COMMANDS, "--help", "-h", "--version"})
 HELP = ("--help", "-h")
 
 
-def main(argv=None):
+def main(argv=None, relaunch=None):
+    """Run ``pycache`` as ``argv`` (default ``sys.argv``) asks.
+
+    ``relaunch``: (interpreter, script) when this process was started
+    without site by the ``pycache`` command (bin/pycache, ``python -I -S``):
+    what needs the whole environment -- a subcommand, a compile in this
+    process, both with their plugins and PYTHONPATH -- starts that script
+    again in a normally started interpreter (`_whole_interpreter`)."""
+    global _relaunch
     argv = list(sys.argv if argv is None else argv)
-    program = os.path.basename(argv[0])
+    _relaunch = None if relaunch is None else [relaunch[0], relaunch[1], "--argv0", *argv]
+    program = argv[0].rpartition("/")[2]
     if not program.startswith("pycache") and program not in ("__main__.py", "client.py"):
         # Masquerade: we were run as the compiler, perhaps by a path to our
         # symlink; the real one is that name later on PATH, never ourselves.
@@ -51,10 +63,21 @@ def main(argv=None):
 
         return run_cargo(rest[1:])
     if not rest or rest[0] in SUBCOMMANDS or rest[0].startswith("-"):
+        _whole_interpreter()
         from .cli.main import run  # typer and rich: only for subcommands
 
         return run(rest)
     return compile_command(rest, launcher=True)
+
+
+_relaunch = None  # set by main(): the command line of a normally started client
+
+
+def _whole_interpreter():
+    """Go on in an interpreter started with site (its .pth files, PYTHONPATH),
+    if this one was not."""
+    if _relaunch is not None:
+        posix.execv(_relaunch[0], _relaunch)
 
 
 # --- one compile ------------------------------------------------------------
@@ -64,29 +87,35 @@ def compile_command(command, launcher=False):
     """Compile ``command`` through the cache. ``launcher``: the form
     ``pycache WORD ...``, where a WORD that runs nothing may be a mistyped
     subcommand."""
-    environ = os.environ
-    self_exe = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    environ = connection.environment()
+    cwd = posix.getcwd()
+    # This program, as run (the server resolves links: a compiler found on
+    # PATH that leads here is never run).
+    argv0 = sys.argv[0] if sys.argv else ""
+    self_exe = argv0 if not argv0 or argv0.startswith("/") else connection.join(cwd, argv0)
     if names.is_true(environ.get(names.DISABLE)):
         return exec_compiler(command, self_exe, launcher=launcher)
-    cwd = os.getcwd()
-    tty = os.isatty(2)
+    tty = posix.isatty(2)
     if names.is_true(environ.get(names.NO_SERVER)):
+        _whole_interpreter()
         return _compile_in_process(command, cwd, tty, self_exe, launcher)
+    fingerprint = connection.server_fingerprint(environ)
     try:
-        sock_path, lock_path, _faults = connection.server_paths(environ)
+        sock_path, lock_path, _faults = connection.server_paths(environ, fingerprint)
     except OSError as exc:
         cause = f"no runtime directory: {exc}"
         connection.mark_unavailable(environ, cause)
         connection.record_fault(environ, "server-unavailable", cause)
         return exec_compiler(command, self_exe, launcher=launcher)
     _die_of_interrupts()
-    payload = protocol.encode_compile(connection.server_fingerprint(environ), cwd, tty, self_exe, _umask(), command, environ)
+    payload = protocol.encode_compile(fingerprint, cwd, tty, self_exe, _umask(), command, environ)
+    silence = connection.silence_timeout(environ)
     try:
         try:
-            body = connection.request(sock_path, payload)
+            body = connection.request(sock_path, payload, silence)
         except (FileNotFoundError, ConnectionRefusedError):
             connection.start_server(environ, sock_path, lock_path)  # backs off after a failed start
-            body = connection.request(sock_path, payload)
+            body = connection.request(sock_path, payload, silence)
         status, code, _outcome, out, err, execute = protocol.decode_reply(body)
         if status != "ok":
             raise ValueError(f"server answered {status}: {err.decode('utf-8', 'replace')}")
@@ -111,12 +140,14 @@ def _die_of_interrupts():
 def _umask():
     """This process's umask: the modes of every output the server writes
     for this call come from it, as they would from the compiler's."""
-    mask = os.umask(0o022)
-    os.umask(mask)
+    mask = posix.umask(0o022)
+    posix.umask(mask)
     return mask
 
 
 def _compile_in_process(command, cwd, tty, self_exe, launcher):
+    import os
+
     from .config import Config
     from .pipeline import CompileRequest, Engine
 
@@ -143,17 +174,17 @@ def replay(code, out, err):
     _write_all(1, out)
     _write_all(2, err)
     if code < 0:  # the compiler died of a signal: die of the same one
-        import signal
+        import _signal
 
-        signal.signal(-code, signal.SIG_DFL)
-        os.kill(os.getpid(), -code)
+        _signal.signal(-code, _signal.SIG_DFL)
+        posix.kill(posix.getpid(), -code)
     return code
 
 
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        written = posix.write(fd, view)
         view = view[written:]
 
 
@@ -162,7 +193,12 @@ def exec_compiler(command, self_exe, argv0=None, launcher=False):
     cannot run, fail as a shell's ``exec`` would: 127 when there is no such
     program, 126 with the system's reason when there is one that cannot be
     run (a directory, a file without execute permission)."""
+    import os
+
+    from .which import find_executable, find_unrunnable
+
     name = command[0]
+    self_exe = os.path.realpath(self_exe) if self_exe else ""
     cwd = os.getcwd()
     path = find_executable(name, os.environ, cwd, [self_exe])
     if path is not None and self_exe and os.path.realpath(path) == self_exe:
@@ -176,8 +212,15 @@ def exec_compiler(command, self_exe, argv0=None, launcher=False):
             # What a shell-less exec of a missing program reports (as env(1) does).
             sys.stderr.write(f"pycache: {name}: No such file or directory\n")
         return 127
+    argv0 = argv0 or name
+    if os.sep not in argv0:
+        # Named by the path it was found at (same base name), as the server
+        # runs compilers: a driver that finds its own parts through argv[0]
+        # on PATH (gcc does) would find a masquerading link to pycache first
+        # and look for them beside pycache.
+        argv0 = path
     try:
-        os.execv(path, [argv0 or name, *command[1:]])
+        os.execv(path, [argv0, *command[1:]])
     except OSError as exc:  # the kernel's own reason (EACCES for a directory, too)
         sys.stderr.write(f"pycache: {name}: {exc.strerror}\n")
         return 126 if os.path.exists(path) else 127

@@ -11,14 +11,17 @@ the CLI and the server.
 - **frames on a socket**: `read_frame`, which skips the keepalive bytes a
   busy server sends (the byte layout itself is `pycache_core.protocol`'s).
 
-Imported by the per-compile client on every compile: ``os`` and ``sys`` at
-import, and only where they are needed ``_socket``, ``_blake2`` (the
-fingerprint), ``fcntl`` and ``time`` (starting a server) -- never
-``socket``, ``hashlib``, ``json`` or anything else that costs milliseconds
-(tests/core/test_client.py checks the import list).
+Imported by the per-compile client on every compile: the builtin ``posix``
+and ``sys`` at import, and only where they are needed ``_socket``,
+``_blake2`` (the fingerprint), ``fcntl`` and ``time`` (starting a server) --
+never ``os`` (the client starts without site, so nothing has imported it,
+and it costs milliseconds: its ``_collections_abc``), ``socket``,
+``hashlib``, ``json`` or anything else that costs that much
+(tests/core/test_client.py checks the import list). Paths here are POSIX
+paths, joined with `join`.
 """
 
-import os
+import posix
 import sys
 
 from . import env as names
@@ -42,6 +45,12 @@ SERVER_BOOT = (
 # --- where the server lives ---------------------------------------------------
 
 
+def environment():
+    """This process's environment as text: what ``os.environ`` holds,
+    decoded from the builtin ``posix.environ`` as ``os`` decodes it."""
+    return {k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape") for k, v in posix.environ.items()}
+
+
 def server_fingerprint(environ):
     """Names the server for this configuration: clients that differ in any
     server-scoped variable talk to different servers."""
@@ -53,21 +62,27 @@ def server_fingerprint(environ):
     return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
 
 
+def join(directory, name):
+    """``directory/name``, as ``os.path.join`` makes it of a relative ``name``."""
+    return f"{directory}{name}" if directory.endswith("/") or not directory else f"{directory}/{name}"
+
+
 def default_runtime_dir(environ):
     """Where the runtime directory is without ``PYCACHE_RUNTIME_DIR``."""
     xdg = environ.get("XDG_RUNTIME_DIR")
-    return os.path.join(xdg, "pycache") if xdg else os.path.join("/tmp", f"pycache-{os.getuid()}")
+    return join(xdg, "pycache") if xdg else join("/tmp", f"pycache-{posix.getuid()}")
 
 
 def runtime_dir(environ):
     """A per-user directory only the user can open (created 0700)."""
     base = environ.get(names.RUNTIME_DIR) or default_runtime_dir(environ)
     try:
-        os.mkdir(base, 0o700)
+        posix.mkdir(base, 0o700)
     except FileExistsError:
         pass
-    st = os.lstat(base)
-    if st.st_uid != os.getuid() or st.st_mode & 0o077 or not os.path.isdir(base) or os.path.islink(base):
+    st = posix.lstat(base)
+    # A directory itself (lstat: a symbolic link is none), owned by us, private.
+    if st.st_uid != posix.getuid() or st.st_mode & 0o077 or st.st_mode & 0o170000 != 0o040000:
         raise PermissionError(f"{base} is not a private directory of this user (owner {st.st_uid}, mode {oct(st.st_mode & 0o777)})")
     return base
 
@@ -76,13 +91,14 @@ def server_log_path(environ):
     """The server's own log (and its stderr: start-up errors land here),
     unless ``PYCACHE_LOG_FILE`` names another; next to its socket."""
     base = environ.get(names.RUNTIME_DIR) or default_runtime_dir(environ)
-    return os.path.join(base, "s-" + server_fingerprint(environ) + ".log")
+    return join(base, "s-" + server_fingerprint(environ) + ".log")
 
 
-def server_paths(environ):
-    """(socket, lock file, faults file) of the server for this environment."""
+def server_paths(environ, fingerprint=None):
+    """(socket, lock file, faults file) of the server for this environment
+    (whose `server_fingerprint` the caller may have at hand)."""
     directory = runtime_dir(environ)
-    stem = os.path.join(directory, "s-" + server_fingerprint(environ))
+    stem = join(directory, "s-" + (fingerprint or server_fingerprint(environ)))
     return stem + ".sock", stem + ".lock", stem + ".faults"
 
 
@@ -94,13 +110,13 @@ def record_fault(environ, kind, message):
     if directory is None:
         return
     try:
-        faults = os.path.join(directory, "s-" + server_fingerprint(environ) + ".faults")
+        faults = join(directory, "s-" + server_fingerprint(environ) + ".faults")
         line = f"{kind}\t{message}".replace("\n", " ")[:2000] + "\n"
-        fd = os.open(faults, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = posix.open(faults, posix.O_WRONLY | posix.O_APPEND | posix.O_CREAT, 0o600)
         try:
-            os.write(fd, line.encode("utf-8", "surrogateescape"))
+            posix.write(fd, line.encode("utf-8", "surrogateescape"))
         finally:
-            os.close(fd)
+            posix.close(fd)
     except OSError:
         pass
 
@@ -139,7 +155,7 @@ class ServerBackoff(OSError):
 
 def unavailable_marker(environ):
     directory = notes_dir(environ)
-    return None if directory is None else os.path.join(directory, "s-" + server_fingerprint(environ) + ".unavailable")
+    return None if directory is None else join(directory, "s-" + server_fingerprint(environ) + ".unavailable")
 
 
 def read_unavailable(environ):
@@ -152,7 +168,7 @@ def read_unavailable(environ):
             cause = f.read(4096).decode("utf-8", "replace").strip()
         import time
 
-        return cause, time.time() - os.stat(marker).st_mtime
+        return cause, time.time() - posix.stat(marker).st_mtime
     except OSError:
         return None
 
@@ -168,14 +184,14 @@ def mark_unavailable(environ, cause, what="the cache server cannot start"):
         )
     if marker is None:
         return
-    tmp = f"{marker}.{os.getpid()}"
+    tmp = f"{marker}.{posix.getpid()}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC, 0o600)
         try:
-            os.write(fd, cause.encode("utf-8", "surrogateescape")[:4000])
+            posix.write(fd, cause.encode("utf-8", "surrogateescape")[:4000])
         finally:
-            os.close(fd)
-        os.replace(tmp, marker)
+            posix.close(fd)
+        posix.replace(tmp, marker)
     except OSError:
         pass
 
@@ -184,7 +200,7 @@ def clear_unavailable(environ):
     marker = unavailable_marker(environ)
     if marker is not None:
         try:
-            os.unlink(marker)
+            posix.unlink(marker)
         except OSError:
             pass
 
@@ -258,7 +274,7 @@ def request(path, payload, timeout=None):
             sock.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # it may have answered without reading (a refusal): read that
-        return read_frame(sock, silence_timeout(os.environ) if timeout is None else timeout)
+        return read_frame(sock, silence_timeout(environment()) if timeout is None else timeout)
     finally:
         sock.close()
 
@@ -299,6 +315,7 @@ def _wait_for_exit(sock, answer):
     process ends: wait for the end of file, then (by a pidfd opened while
     the process surely still exists) for the process itself."""
     import json
+    import os
     import select
 
     pidfd = None
@@ -352,7 +369,7 @@ def start_server(environ, sock_path, lock_path, back_off=True):
     (`ServerBackoff`), and a failure is marked (`mark_unavailable`)."""
     import fcntl
 
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = posix.open(lock_path, posix.O_RDWR | posix.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         if ping(environ, sock_path):
@@ -369,7 +386,7 @@ def start_server(environ, sock_path, lock_path, back_off=True):
             raise
         clear_unavailable(environ)
     finally:
-        os.close(fd)
+        posix.close(fd)
 
 
 #: A default log past this size is moved to ``<log>.1`` when a server starts.
@@ -385,14 +402,15 @@ def _spawn_server(environ, sock_path):
     own last words when it dies first."""
     import _signal
     import _socket
+    import os  # starting a server costs far more than os
 
     # The server's stderr (a start-up error) goes to its default log, next to
     # its socket; only what this start adds is read back for the cause.
     log = server_log_path(environ)
     try:
-        offset = os.stat(log).st_size
+        offset = posix.stat(log).st_size
         if offset > LOG_ROTATE_BYTES:
-            os.replace(log, log + ".1")
+            posix.replace(log, log + ".1")
             offset = 0
     except OSError:
         offset = 0
@@ -433,6 +451,8 @@ def _spawn_server(environ, sock_path):
 
 
 def _open_descriptors():
+    import os
+
     try:
         return [int(n) for n in os.listdir("/proc/self/fd")]
     except OSError:  # no /proc: every descriptor a process may have
@@ -441,6 +461,7 @@ def _open_descriptors():
 
 def _exit_status(pid):
     """How the child ended (it is on its way out: wait a little for it)."""
+    import os
     import time
 
     deadline = time.monotonic() + 5.0

@@ -5,8 +5,12 @@ The meaning and default of each variable is documented in README.md
 ("Configuration"); `pycache config` prints the effective values.
 """
 
-import os
 import sys
+
+try:  # the builtin module, not os: the per-compile client never imports os
+    from posix import stat as _stat
+except ImportError:  # pragma: no cover - Windows
+    from nt import stat as _stat
 
 CONFIG = "PYCACHE_CONFIG"
 DIR = "PYCACHE_DIR"
@@ -119,14 +123,19 @@ def config_file(environ):
     explicit = environ.get(CONFIG)
     if explicit:
         return explicit
-    home = environ.get("HOME") or os.path.expanduser("~")  # the environment's own, not this process's
-    if sys.platform == "win32":
-        base = environ.get("LOCALAPPDATA") or os.path.join(environ.get("USERPROFILE") or home, "AppData", "Local")
-    elif sys.platform == "darwin":
-        base = os.path.join(home, "Library", "Application Support")
+    home = environ.get("HOME")  # the environment's own, not this process's
+    if not home or sys.platform == "win32":
+        import os  # off the per-compile path of a POSIX system with HOME set
+
+        home = home or os.path.expanduser("~")
+        if sys.platform == "win32":
+            base = environ.get("LOCALAPPDATA") or os.path.join(environ.get("USERPROFILE") or home, "AppData", "Local")
+            return os.path.join(base, "pycache", CONFIG_FILE_NAME)
+    if sys.platform == "darwin":
+        base = f"{home.rstrip('/')}/Library/Application Support"
     else:
-        base = (environ.get("XDG_CONFIG_HOME") or "").strip() or os.path.join(home, ".config")
-    return os.path.join(base, "pycache", CONFIG_FILE_NAME)
+        base = (environ.get("XDG_CONFIG_HOME") or "").strip() or f"{home.rstrip('/')}/.config"
+    return f"{base.rstrip('/')}/pycache/{CONFIG_FILE_NAME}"
 
 
 def server_scope(environ):
@@ -139,7 +148,7 @@ def server_scope(environ):
     parts += sorted(f"{n}={v}" for n, v in environ.items() if n.startswith(SERVER_SCOPED_PREFIXES))
     path = config_file(environ)
     try:
-        st = os.stat(path)
+        st = _stat(path)
         stamp = f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
     except OSError:
         stamp = "absent"
