@@ -17,6 +17,8 @@ digest lookup, no listing.
 from __future__ import annotations
 
 import os
+import struct
+import sys
 import threading
 import time
 from collections.abc import Hashable, Iterable, Iterator
@@ -56,16 +58,23 @@ class Witness:
         self.racy = False
 
 
+#: A file's signature as stored in a proof: 40 bytes rather than a tuple of
+#: five ints (a few hundred bytes), so that thousands of proofs of hundreds
+#: of headers each stay a few tens of MB.
+_PACKED = struct.Struct("=QQqqq")
+
+
 class _Proof:
     __slots__ = ("subject", "paths", "signatures", "directories", "directory_signatures", "absent")
 
     def __init__(self, subject: object, witness: Witness) -> None:
         self.subject = subject
-        self.paths = [path for path, _ in witness.files]
-        self.signatures = [sig for _, sig in witness.files]
+        # Interned: the same headers appear in the proofs of many calls.
+        self.paths = [sys.intern(path) for path, _ in witness.files]
+        self.signatures = b"".join(_PACKED.pack(*sig) for _, sig in witness.files)  # struct.error: nothing kept
         self.directories = [directory for directory, _ in witness.directories]
         self.directory_signatures = [sig for _, sig in witness.directories]
-        self.absent = list(witness.absent)
+        self.absent = [sys.intern(path) for path in witness.absent]
 
 
 class FileDigests:
@@ -201,7 +210,10 @@ class FileDigests:
         or directory changed within the racy window) proves nothing."""
         if witness.racy:
             return
-        proof = _Proof(subject, witness)
+        try:
+            proof = _Proof(subject, witness)
+        except struct.error:  # a value past 64 bits: not kept, checked in full each time
+            return
         with self._lock:
             self._proofs.pop(key, None)
             if len(self._proofs) >= MAX_PROOFS:
@@ -215,13 +227,15 @@ class FileDigests:
         proof = self._proofs.get(key)
         if proof is None or proof.subject is not subject:
             return False
-        stat = os.stat
+        stat, pack = os.stat, _PACKED.pack
         try:
-            for path, known in zip(proof.paths, proof.signatures):
+            now = []
+            for path in proof.paths:
                 st = stat(path)
-                if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != known:
-                    return False
-        except OSError:
+                now.append(pack(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        except (OSError, struct.error):
+            return False
+        if b"".join(now) != proof.signatures:
             return False
         for directory, known in zip(proof.directories, proof.directory_signatures):
             try:
