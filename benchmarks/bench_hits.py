@@ -347,7 +347,8 @@ def find_tools(args, work: Path) -> list[Tool]:
             "PYCACHE_CACHE_SIZE": "20G",
         })
         compile_bytecode(exe)
-        tool.version = _first_line([exe, "version"]) + f" ({args.pycache_install if not args.pycache else exe})"
+        how = exe if args.pycache else ("pip into a venv of " + args.venv_python if args.pycache_install == "pip" else "checkout")
+        tool.version = _first_line([exe, "version"]) + f" ({how}; {_first_line([interpreter_of(exe), '--version'])})"
         tools.append(tool)
     return tools
 
@@ -907,8 +908,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pycache-install", choices=["pip", "checkout"], default="pip",
                         help="pip: wheels built from this checkout, installed by pip into a fresh venv, as users get it "
                              "(default); checkout: the checkout's .venv")
-    parser.add_argument("--venv-python", default=str(Path(getattr(sys, "_base_executable", sys.executable))),
-                        help="the interpreter whose `-m venv` makes pycache's environment for --pycache-install pip")
+    parser.add_argument("--venv-python", default=_existing(Path("/usr/bin/python3")) or getattr(sys, "_base_executable", sys.executable),
+                        help="the interpreter whose `-m venv` makes pycache's environment for --pycache-install pip "
+                             "(default: the system's /usr/bin/python3, as a user's `python3 -m venv` on Debian)")
     parser.add_argument("--ccache", help="the ccache executable")
     parser.add_argument("--sccache", help="the sccache executable")
     args = parser.parse_args(argv)
