@@ -102,6 +102,8 @@ def test_pragma_dependency_is_never_cached(penv: PycacheEnv, compiler: str) -> N
     write(root / "inc" / "grammar.y", "%%\n")
     old = time.time() - 3600
     os.utime(root / "inc" / "grammar.y", (old, old))
+    # gcc compares whole seconds: the header is made clearly older than "now".
+    os.utime(root / "inc" / "h.h", (old + 1800, old + 1800))
     args = [compiler, "-c", "a.c", "-Iinc", "-Werror", "-o", "a.o"]
     for _ in range(2):
         assert _same_as_the_compiler(penv, root, args) == {"not_cacheable": 1}
