@@ -165,6 +165,18 @@ def uses_time_macros(data: bytes) -> bool:
     return _TIME_MACROS.search(data) is not None
 
 
+#: Tokens through which a file's path reaches the object as text
+#: (``__FILE__``, ``__FILE_NAME__``, ``__BASE_FILE__``, ``__builtin_FILE``,
+#: ``std::source_location``), as substrings.
+_FILE_MACROS = (b"__FILE", b"__BASE_FILE__", b"__builtin_FILE", b"source_location")
+
+
+def uses_file_macros(data: bytes) -> bool:
+    """A source or header that may put a file's path into the object:
+    a result keyed without its preprocessed text must then stay with its
+    checkout (depend mode of gcc/clang and msvc)."""
+    return any(word in data for word in _FILE_MACROS)
+
 
 def compares_file_times(texts: list[bytes]) -> bool:
     """Whether the files of one translation unit (its source and headers)

@@ -57,7 +57,13 @@ from pycache_cfamily.includes import (
     resolve,
     uses_has_include,
 )
-from pycache_cfamily.preprocessed import compares_file_times, computes_a_pragma, names_dependency, uses_time_macros
+from pycache_cfamily.preprocessed import (
+    compares_file_times,
+    computes_a_pragma,
+    names_dependency,
+    uses_file_macros,
+    uses_time_macros,
+)
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
 from pycache_core.paths import as_is
 from pycache_core.relocation import MakeRule, parse_make
@@ -73,10 +79,6 @@ DEPEND_UNRECORDABLE = "depend-unrecordable-lookup"
 #: The scratch dependency file's name in the call's scratch directory.
 SCRATCH_DEPFILE = "depend.d"
 
-#: Tokens through which a file's path reaches the object as text
-#: (``__FILE__``, ``__FILE_NAME__``, ``__BASE_FILE__``, ``__builtin_FILE``,
-#: ``std::source_location``), as substrings.
-_FILE_MACROS = (b"__FILE", b"__BASE_FILE__", b"__builtin_FILE", b"source_location")
 #: What may make the assembler read a file or build a directive, searched
 #: in the lower-cased raw text of every file (the templates are not
 #: expanded here, so any mention counts): ``.incbin``, ``.include``, the
@@ -143,7 +145,7 @@ def _facts_of(data: bytes) -> _Facts:
         computes_pragma=b"_Pragma" in data and computes_a_pragma(data),
         names_dependency=names_dep and names_dependency(data),
         has_include=b"__has_include" in data and uses_has_include(data),
-        file_macro=any(word in data for word in _FILE_MACROS),
+        file_macro=uses_file_macros(data),
         quoted=tuple(dict.fromkeys(quoted)),
         computed_include=computed,
     )

@@ -42,7 +42,7 @@ from pycache_cfamily.includes import (
     uses_has_include,
 )
 from pycache_cfamily.options import portable_argument as _portable_argument
-from pycache_cfamily.preprocessed import Marker, uses_time_macros
+from pycache_cfamily.preprocessed import Marker, uses_file_macros, uses_time_macros
 from pycache_cfamily.texts import portable_markers
 from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheable, ParsedInvocation, PluginContext
 
@@ -276,10 +276,6 @@ def compile_dependencies(
     )
 
 
-#: Tokens through which a file's path reaches the object as text.
-_FILE_MACROS = re.compile(rb"__FILE__|__FILE_NAME__|__BASE_FILE__|__builtin_FILE|source_location")
-
-
 def _depend_mode_relocatable(call: ClCall, invocation: Invocation, files, context: PluginContext) -> bool:
     """Whether another checkout may reuse this result. Without a
     preprocessed text to look into, a path reaches the object only through
@@ -294,7 +290,7 @@ def _depend_mode_relocatable(call: ClCall, invocation: Invocation, files, contex
         return False
     for path in (invocation.resolve(call.source), *files):
         try:
-            if _FILE_MACROS.search(Path(path).read_bytes()):
+            if uses_file_macros(Path(path).read_bytes()):
                 return False
         except OSError:
             return False
