@@ -21,7 +21,7 @@ import pytest
 
 from pycache_core.testing import PycacheEnv
 
-from .support import GCC, needs_gcc, write
+from .support import CLANG, GCC, needs_clang, needs_gcc, write
 from .test_end_to_end import _stats, cached, compilers, penv  # noqa: F401  (penv is a fixture)
 
 pytestmark = needs_gcc
@@ -114,3 +114,23 @@ def test_pragma_dependency_is_never_cached(penv: PycacheEnv, compiler: str) -> N
     assert (done.returncode, done.stderr) == (reference.returncode, reference.stderr)
     assert diff == {"not_cacheable": 1}
     assert _stats(penv)["not_cacheable_reasons"] == {"pragma-dependency": 3}
+
+
+@needs_clang
+def test_mllvm_runs_uncached_unless_known_to_change_only_code(penv: PycacheEnv) -> None:
+    """``-mllvm`` hands its argument to LLVM's own option parser, whose
+    options include ones that print (timings a hit would replay stale, IR
+    dumps) or read a file no key covers (issue 13 B4): only a reviewed list
+    is keyed; anything else runs uncached, with the reason counted."""
+    root = penv.root / "m"
+    write(root / "a.c", "int f(int x) { return x * 3; }\n")
+    dumping = [CLANG, "-O2", "-c", "a.c", "-mllvm", "-print-after=instcombine", "-o", "a.o"]
+    for _ in range(2):
+        done, diff = cached(penv, root, *dumping)
+        assert done.returncode == 0 and b"IR Dump After InstCombinePass" in done.stderr
+        assert diff == {"not_cacheable": 1}
+    assert _stats(penv)["not_cacheable_reasons"] == {"unsupported-mllvm": 2}
+
+    tuned = [CLANG, "-O2", "-c", "a.c", "-mllvm", "-inline-threshold=100", "-o", "a.o"]
+    assert _same_as_the_compiler(penv, root, tuned)["misses"] == 1
+    assert _same_as_the_compiler(penv, root, tuned)["hits"] == 1

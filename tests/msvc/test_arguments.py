@@ -217,6 +217,7 @@ NOT_CACHEABLE = [
     ("-clang:-MD without -MF", ["/c", "a.c", "-clang:-MD"], "unsupported-option"),
     ("-clang:-MF without -MD", ["/c", "a.c", "-clang:-MFa.d"], "unsupported-option"),
     ("-Xclang unknown", ["/c", "a.c", "-Xclang", "-load", "-Xclang", "plugin.so"], "unsupported-xclang"),
+    ("-mllvm reading a file", ["/c", "a.c", "-mllvm", "-pass-remarks-output=r.yaml"], "unsupported-mllvm"),
     ("/Yc without /Fp", ["/c", "pch.cpp", "/Ycpch.h"], "pch-without-fp"),
     ("/Yu without /Fp", ["/c", "a.cpp", "/Yupch.h"], "pch-without-fp"),
     ("/Yc without a header", ["/c", "pch.cpp", "/Yc", "/Fppch.pch"], "unsupported-option"),

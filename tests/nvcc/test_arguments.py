@@ -182,6 +182,7 @@ NOT_CACHEABLE = [
     ("-Xcompiler -E", ["-c", "kern.cu", "-Xcompiler=-E"], "preprocess-only"),
     ("-Xcompiler -fprofile-use", ["-c", "kern.cu", "-Xcompiler", "-fprofile-use"], "profile-use"),
     ("-Xcompiler -P", ["-c", "kern.cu", "-Xcompiler", "-P"], "unsupported-preprocessor-option"),
+    ("-Xcompiler -mllvm unchecked", ["-c", "kern.cu", "-Xcompiler", "-mllvm,-time-passes"], "unsupported-mllvm"),
     ("-Xcompiler unknown", ["-c", "kern.cu", "-Xcompiler", "--frobnicate,-Wall"], "unknown-option"),
     ("-Xcompiler with quotes", ["-c", "kern.cu", "-Xcompiler", '"-DA=1,2"'], "escaped-argument"),
     ("-Xptxas unknown", ["-c", "kern.cu", "-Xptxas", "--output-file=x"], "unknown-option"),

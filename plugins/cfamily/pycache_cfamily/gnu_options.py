@@ -23,7 +23,15 @@ from functools import partial
 from . import reasons as R
 from .options import ArgForm, OptionKind, OptionSpec, OptionTable
 
-__all__ = ["CODEGEN_ONLY_XCLANG", "DEBUG_MODIFIERS", "GNU_OPTIONS", "GnuKind", "debug_option_enables"]
+__all__ = [
+    "CODEGEN_ONLY_MLLVM",
+    "CODEGEN_ONLY_XCLANG",
+    "DEBUG_MODIFIERS",
+    "GNU_OPTIONS",
+    "GnuKind",
+    "debug_option_enables",
+    "unchecked_forward",
+]
 
 F = ArgForm
 
@@ -81,6 +89,8 @@ class GnuKind(OptionKind):
     DRIVER_MODE = "driver-mode"
     #: ``-Xclang ARG``: straight to clang's cc1
     FRONTEND_FORWARD = "frontend-forward"
+    #: ``-mllvm ARG``: straight to LLVM's own option parser
+    BACKEND_FORWARD = "backend-forward"
     #: ``-Wa,a,b`` (a list) and ``-Xassembler a``: straight to the assembler
     ASSEMBLER_FORWARD = "assembler-forward"
     #: ``-fdiagnostics-color[=WHEN]``, ``-f[no-]color-diagnostics``
@@ -245,7 +255,7 @@ GNU_OPTIONS = OptionTable(
         _cg("--target", F.EQUALS, separate_ok=True),
         _cg("-arch", F.SEPARATE, kind=K.ARCH),
         _cg("--driver-mode", F.EQUALS, kind=K.DRIVER_MODE),
-        _cg("-mllvm", F.SEPARATE),
+        _cg("-mllvm", F.SEPARATE, kind=K.BACKEND_FORWARD),
         _cg("-Xclang", F.SEPARATE, kind=K.FRONTEND_FORWARD),
         _cg("-Wa,", F.JOINED, path=True, kind=K.ASSEMBLER_FORWARD, separator=","),
         _cg("-Xassembler", F.SEPARATE, path=True, kind=K.ASSEMBLER_FORWARD),
@@ -466,6 +476,75 @@ CODEGEN_ONLY_XCLANG = frozenset(
         "-fexperimental-strict-floating-point",
     }
 )
+
+#: -mllvm options (the name before any ``=``) known to change nothing but
+#: code generation. LLVM's options include ones that read a file (a sample
+#: profile, a remarks or stats file, an ML model) or print timings, so
+#: anything else is refused, never keyed as text.
+CODEGEN_ONLY_MLLVM = frozenset(
+    {
+        # inlining, unrolling, vectorising
+        "-inline-threshold",
+        "-inlinehint-threshold",
+        "-unroll-threshold",
+        "-unroll-count",
+        "-vectorize-loops",
+        "-vectorize-slp",
+        "-enable-loop-distribute",
+        "-enable-unroll-and-jam",
+        "-polly",
+        "-polly-vectorizer",
+        "-import-instr-limit",
+        # code layout and instruction selection
+        "-x86-asm-syntax",
+        "-x86-branches-within-32B-boundaries",
+        "-align-all-functions",
+        "-align-all-blocks",
+        "-align-all-nofallthru-blocks",
+        "-enable-machine-outliner",
+        "-enable-misched",
+        "-enable-split-machine-functions",
+        "-arm-global-merge",
+        "-arm-use-movt",
+        "-enable-global-merge",
+        "-treat-scalable-fixed-error-as-warning",
+        "-wasm-enable-sjlj",
+        "-wasm-enable-eh",
+        # sanitizer instrumentation as the Linux kernel tunes it
+        "-asan-stack",
+        "-asan-globals",
+        "-asan-mapping-offset",
+        "-asan-use-after-return",
+        "-asan-instrumentation-with-call-threshold",
+        "-asan-instrument-allocas",
+        "-asan-kernel",
+        "-hwasan-kernel",
+        "-hwasan-recover",
+        "-hwasan-mapping-offset",
+        "-hwasan-instrument-stack",
+        "-hwasan-use-short-granules",
+        "-hwasan-instrument-with-calls",
+        "-hwasan-globals",
+        "-msan-check-access-address",
+        "-tsan-distinguish-volatile",
+        "-tsan-instrument-func-entry-exit",
+    }
+)
+
+
+def unchecked_forward(kind: GnuKind, value: str | None) -> tuple[str, str] | None:
+    """Why an argument passed straight to clang's cc1 (``-Xclang``) or to
+    LLVM (``-mllvm``) makes a call uncacheable: (reason, message), or None
+    when it is known to change nothing but code generation (then keyed as
+    text). The one owner of this policy for every family that takes clang's
+    options (gcc_clang, msvc's clang-cl, nvcc's host compiler)."""
+    value = value or ""
+    if kind is GnuKind.FRONTEND_FORWARD and value not in CODEGEN_ONLY_XCLANG:
+        return R.UNSUPPORTED_XCLANG, f"-Xclang {value} goes to clang's cc1 unchecked"
+    if kind is GnuKind.BACKEND_FORWARD and value.partition("=")[0] not in CODEGEN_ONLY_MLLVM:
+        return R.UNSUPPORTED_MLLVM, f"-mllvm {value} goes to LLVM unchecked (it may read a file or print timings)"
+    return None
+
 
 #: -g options that do not turn debug information on by themselves.
 DEBUG_MODIFIERS = frozenset(

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from pycache_cfamily import reasons as R
 from pycache_cfamily.environment import GNU_COMPILER_ENV, GNU_DEPENDENCY_ENV
-from pycache_cfamily.gnu_options import CODEGEN_ONLY_XCLANG, GNU_OPTIONS, GnuKind, debug_option_enables
+from pycache_cfamily.gnu_options import GNU_OPTIONS, GnuKind, debug_option_enables, unchecked_forward
 from pycache_cfamily.languages import is_cxx_driver, source_language
 from pycache_cfamily.naming import default_dependency_path, default_object_path, replace_suffix
 from pycache_cfamily.options import ParsedArg, exhaustive_handlers
@@ -393,10 +393,10 @@ def _driver_mode(walk: _Walk, arg: ParsedArg) -> Refusal:
     return None
 
 
-def _frontend_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
-    if arg.value not in CODEGEN_ONLY_XCLANG:
-        return NotCacheable(R.UNSUPPORTED_XCLANG, f"-Xclang {arg.value} goes to clang's cc1 unchecked")
-    return None
+def _forwarded(walk: _Walk, arg: ParsedArg) -> Refusal:
+    """``-Xclang``/``-mllvm``: keyed only when known to touch nothing but code generation."""
+    refusal = unchecked_forward(arg.kind, arg.value)
+    return NotCacheable(*refusal) if refusal else None
 
 
 #: GNU as options whose value is the next argument.
@@ -486,7 +486,8 @@ _HANDLERS = exhaustive_handlers(
         K.DEBUG_INFO: _keyed_after(_debug_info),
         K.ARCH: _keyed_after(_arch),
         K.DRIVER_MODE: _keyed_after(_driver_mode),
-        K.FRONTEND_FORWARD: _keyed_after(_frontend_forward),
+        K.FRONTEND_FORWARD: _keyed_after(_forwarded),
+        K.BACKEND_FORWARD: _keyed_after(_forwarded),
         K.ASSEMBLER_FORWARD: _keyed_after(_assembler_forward),
         K.DIAGNOSTICS_COLOUR: _on_diagnostics_colour,
         K.DEBUG_PREFIX_MAP: _keyed,  # applied from path_arguments (embedding.prefix_maps)

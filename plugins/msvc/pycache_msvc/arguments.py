@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pycache_cfamily import reasons as R
-from pycache_cfamily.gnu_options import CODEGEN_ONLY_XCLANG, GNU_OPTIONS, GnuKind, debug_option_enables
+from pycache_cfamily.gnu_options import GNU_OPTIONS, GnuKind, debug_option_enables, unchecked_forward
 from pycache_cfamily.options import ParsedArg, exhaustive_handlers
 from pycache_cfamily.responsefiles import ResponseFileError, expand_response_files, split_windows
 from pycache_cfamily.texts import LLVM_DEPFILE
@@ -396,9 +396,11 @@ def _driver_mode(walk: _Walk, arg: ParsedArg) -> Refusal:
     return None
 
 
-def _frontend_forward(walk: _Walk, arg: ParsedArg) -> Refusal:
-    if arg.value not in CODEGEN_ONLY_XCLANG:
-        return NotCacheable(R.UNSUPPORTED_XCLANG, f"-Xclang {arg.value} goes to clang's cc1 unchecked")
+def _forwarded(walk: _Walk, arg: ParsedArg) -> Refusal:
+    """``-Xclang``/``-mllvm``: keyed only when known to touch nothing but code generation."""
+    refusal = unchecked_forward(arg.kind, arg.value)
+    if refusal:
+        return NotCacheable(*refusal)
     if arg.value == "-fno-pch-timestamp":
         walk.pch_timestamp_off = True
     return None
@@ -486,7 +488,8 @@ _HANDLERS: dict = exhaustive_handlers(
         G.DEBUG_INFO: _then(_gnu_debug),
         G.ARCH: _then(_arch),
         G.DRIVER_MODE: _then(_driver_mode),
-        G.FRONTEND_FORWARD: _then(_frontend_forward),
+        G.FRONTEND_FORWARD: _then(_forwarded),
+        G.BACKEND_FORWARD: _then(_forwarded),
         G.ASSEMBLER_FORWARD: _then(_assembler_forward),
         G.DIAGNOSTICS_COLOUR: _colour,
         G.DEBUG_PREFIX_MAP: _keyed,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from pycache_cfamily import reasons as R
-from pycache_cfamily.gnu_options import CODEGEN_ONLY_XCLANG, GNU_OPTIONS, GnuKind
+from pycache_cfamily.gnu_options import GNU_OPTIONS, GnuKind, unchecked_forward
 from pycache_cfamily.naming import replace_suffix
 from pycache_cfamily.options import OptionTable, ParsedArg, exhaustive_handlers
 from pycache_core.api import Invocation, NotCacheable, NotCompilation, OutputSlot, ParsedInvocation, ParseOutcome
@@ -153,8 +153,9 @@ def _check_host_options(words: list[str], what: str) -> NotCacheable | None:
             return NotCacheable(_HOST_REFUSED_KINDS[kind], f"{what} {arg.joined()} is not cacheable through nvcc")
         if kind is GnuKind.PREPROCESSOR_FORWARD and any(v.startswith("-M") for v in arg.values()):
             return NotCacheable(R.EXTRA_OUTPUT, f"{what} {arg.joined()} writes a dependency file")
-        if kind is GnuKind.FRONTEND_FORWARD and arg.value not in CODEGEN_ONLY_XCLANG:
-            return NotCacheable(R.UNSUPPORTED_XCLANG, f"{what} -Xclang {arg.value} goes to clang's cc1 unchecked")
+        refusal = unchecked_forward(kind, arg.value)
+        if refusal:
+            return NotCacheable(refusal[0], f"{what} {refusal[1]}")
         if kind is GnuKind.ASSEMBLER_FORWARD and any(v.startswith(("-a", "--MD", "-MD", "--listing")) for v in arg.values()):
             return NotCacheable(R.EXTRA_OUTPUT, f"{what} {arg.joined()} makes the assembler write a file")
         if kind is GnuKind.OPT_INFO and "=" in (arg.value or ""):
