@@ -87,6 +87,36 @@ def test_hit_restores_the_object_and_its_host_code_runs(pycache_env: PycacheEnv,
     assert (tree / "kern.o").read_bytes() == stored
 
 
+@pytest.mark.parametrize("mode,suffix", [("-c", ".o"), ("-ptx", ".ptx")])
+def test_a_symlinked_output_is_treated_as_nvcc_treats_it(pycache_env: PycacheEnv, tree: Path, mode: str, suffix: str) -> None:
+    """Issue 13 A4 for nvcc: an object replaces a link at its path, device
+    code (-ptx) is written through it -- on a miss and on a hit alike,
+    as nvcc alone does."""
+    out, target = tree / f"k{suffix}", tree / "target"
+
+    def linked() -> None:
+        out.unlink(missing_ok=True)
+        target.write_bytes(b"old\n")
+        out.symlink_to("target")
+
+    def state() -> tuple[bool, bytes]:
+        return out.is_symlink(), target.read_bytes()
+
+    args = [NVCC, mode, "kern.cu", "-Iinc", "-arch=sm_80", "-o", out.name]
+    linked()
+    uncached(pycache_env, tree, *args)
+    reference = state()
+    assert reference[0] == (mode != "-c")  # what nvcc 12 does
+    written = []
+    for expected in ({"misses": 1}, {"hits": 1, "direct_hits": 1}):
+        linked()
+        done, diff = cached(pycache_env, tree, *args)
+        assert done.returncode == 0 and diff == expected, done.stderr
+        assert state() == reference  # PTX (deterministic) through the link: nvcc's bytes
+        written.append(out.read_bytes())
+    assert written[0] == written[1]  # an object embeds names nvcc makes up per run: the hit gives the miss's
+
+
 @pytest.mark.parametrize("mode,suffix", [("-ptx", ".ptx"), ("-cubin", ".cubin")])
 def test_device_code_equals_nvccs_after_device_edits(pycache_env: PycacheEnv, tree: Path, mode: str, suffix: str) -> None:
     args = [NVCC, mode, "kern.cu", "-Iinc", "-arch=sm_80", "-o", f"k{suffix}"]

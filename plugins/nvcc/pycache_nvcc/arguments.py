@@ -397,7 +397,10 @@ def parse(invocation: Invocation) -> ParseOutcome:
             system=walk.dep_kind == "-MD",
             phony_targets=walk.phony,
         )
-    slots: dict[str, OutputSlot] = {role: OutputSlot(path=Path(output))}
+    # Measured with nvcc 12: an object (-c, -dc) replaces a link at its path,
+    # as the host assembler does; -ptx, -cubin, -fatbin and the dependency
+    # file are written through it.
+    slots: dict[str, OutputSlot] = {role: OutputSlot(path=Path(output), through_links=role != "object")}
     if depfile is not None:
         slots["depfile"] = OutputSlot(path=Path(depfile.path))
     # An output that is no regular file (/dev/null, a directory) or names the
