@@ -110,12 +110,13 @@ def compile_command(command, launcher=False):
     _die_of_interrupts()
     payload = protocol.encode_compile(fingerprint, cwd, tty, self_exe, _umask(), command, environ)
     silence = connection.silence_timeout(environ)
+    early = _write_stderr  # the compiler's stderr as it prints it; the reply has the rest
     try:
         try:
-            body = connection.request(sock_path, payload, silence)
+            body = connection.request(sock_path, payload, silence, on_early=early)
         except (FileNotFoundError, ConnectionRefusedError):
             connection.start_server(environ, sock_path, lock_path)  # backs off after a failed start
-            body = connection.request(sock_path, payload, silence)
+            body = connection.request(sock_path, payload, silence, on_early=early)
         status, code, _outcome, out, err, execute = protocol.decode_reply(body)
         if status != "ok":
             raise ValueError(f"server answered {status}: {err.decode('utf-8', 'replace')}")
@@ -125,6 +126,10 @@ def compile_command(command, launcher=False):
     if execute:
         return exec_compiler([execute, *command[1:]], self_exe, argv0=command[0], launcher=launcher)
     return replay(code, out, err)
+
+
+def _write_stderr(data):
+    _write_all(2, data)
 
 
 def _die_of_interrupts():

@@ -232,23 +232,38 @@ def silence_timeout(environ):
     return value if 0 < value <= 86400 else SILENCE_TIMEOUT
 
 
-def read_frame(sock, timeout, max_size=protocol.MAX_FRAME, peer="server", expecting="reply"):
+def read_frame(sock, timeout, max_size=protocol.MAX_FRAME, peer="server", expecting="reply", on_early=None):
     """The body of the next frame, skipping keepalive bytes before it.
 
     ``timeout`` bounds each wait for a byte. Raises ConnectionError when
     ``peer`` hangs up before a whole frame, ValueError on bytes that are no
     frame or a frame longer than ``max_size``, TimeoutError on silence.
     ``peer`` and ``expecting`` ("server", "reply") word the messages.
+    ``on_early``: called with each early stderr frame's bytes as it comes
+    (without it, such a frame is unexpected bytes).
     """
     sock.settimeout(timeout)
     buffer = b""
     while True:
+        buffer = buffer.lstrip(protocol.KEEPALIVE)
+        if len(buffer) >= 8 and on_early is not None and buffer[:4] == protocol.EARLY:
+            size = int.from_bytes(buffer[4:8], "little")
+            if size > max_size:
+                raise ValueError(f"early frame of {size} bytes from {peer} refused (limit {max_size})")
+            while len(buffer) < 8 + size:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError(f"{peer} closed the connection mid-{expecting}")
+                buffer += chunk
+            on_early(buffer[8 : 8 + size])
+            buffer = buffer[8 + size :]
+            continue
+        if len(buffer) >= 8:
+            break
         chunk = sock.recv(65536)
         if not chunk:
             raise ConnectionError(f"{peer} closed the connection without a {expecting}")
-        buffer = (buffer + chunk).lstrip(protocol.KEEPALIVE)
-        if len(buffer) >= 8:
-            break
+        buffer += chunk
     if buffer[:4] != protocol.MAGIC:
         raise ValueError(f"unexpected bytes from {peer}: {buffer[:16]!r}")
     size = int.from_bytes(buffer[4:8], "little")
@@ -263,18 +278,19 @@ def read_frame(sock, timeout, max_size=protocol.MAX_FRAME, peer="server", expect
     return body[:size]
 
 
-def request(path, payload, timeout=None):
+def request(path, payload, timeout=None, on_early=None):
     """Send one framed request to the server at ``path``; its reply's body.
 
     ``timeout``: silence that counts as a hung server (default: the
-    ``PYCACHE_SERVER_TIMEOUT`` of this process's environment)."""
+    ``PYCACHE_SERVER_TIMEOUT`` of this process's environment); ``on_early``
+    as for `read_frame`."""
     sock = connect(path)
     try:
         try:
             sock.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # it may have answered without reading (a refusal): read that
-        return read_frame(sock, silence_timeout(environment()) if timeout is None else timeout)
+        return read_frame(sock, silence_timeout(environment()) if timeout is None else timeout, on_early=on_early)
     finally:
         sock.close()
 

@@ -9,19 +9,28 @@ client executable, umask (octal), argc, *argv, *NAME=value``. A reply body is on
 ``status exit_code outcome stdout_len stderr_len execute_len`` followed by
 the three byte strings. While a compile runs, the server sends single
 ``KEEPALIVE`` bytes before the reply frame, so a client can tell a busy
-server from a hung one.
+server from a hung one, and ``EARLY`` frames: whole lines of the
+compiler's stderr as it prints them (cargo starts a crate's dependents when
+rustc prints that the crate's metadata is written); the reply's stderr is
+then what was not sent early.
 """
 
 MAGIC = b"PYC1"
+EARLY = b"PYE1"
 KEEPALIVE = b"\n"
 MAX_FRAME = 1 << 31
 # Part of the server's fingerprint: a client never talks to a server that
 # reads another layout (it starts one of its own).
-PROTOCOL_VERSION = "2"
+PROTOCOL_VERSION = "3"
 
 
 def frame(body: bytes) -> bytes:
     return MAGIC + len(body).to_bytes(4, "little") + body
+
+
+def early(data: bytes) -> bytes:
+    """A frame of stderr sent while the compile still runs."""
+    return EARLY + len(data).to_bytes(4, "little") + data
 
 
 def encode_compile(fingerprint: str, cwd: str, tty: bool, client_exe: str, umask: int, argv, env) -> bytes:

@@ -227,8 +227,12 @@ class Server:
             self._in_flight[key] = (client, lock)
             self.last_activity = time.monotonic()
         try:
+            def early_stderr(lines: bytes) -> None:
+                with lock:
+                    client.send(protocol.early(lines))
+
             request = CompileRequest(argv=argv, cwd=cwd, env=environ, stderr_is_tty=tty, client_executable=client_exe,
-                                     umask=umask, client=client)
+                                     umask=umask, client=client, early_stderr=early_stderr)
             with self._compile_slot():
                 reply = self.engine.compile(request)
             if reply.outcome == "cancelled":
@@ -344,8 +348,13 @@ class ClientConnection:
             return True
 
     def keepalive(self) -> None:
+        self.send(protocol.KEEPALIVE)
+
+    def send(self, data: bytes) -> None:
+        """Bytes before the reply (keepalives, early stderr); one that cannot
+        be written means the client is gone."""
         try:
-            self.conn.sendall(protocol.KEEPALIVE)
+            self.conn.sendall(data)
         except OSError:
             self._gone = True
 

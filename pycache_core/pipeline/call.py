@@ -64,6 +64,9 @@ class CompileRequest:
     client_executable: str = ""
     umask: int | None = None
     client: ClientWatch | None = None
+    #: Sends whole lines of the compiler's stderr to the client while the
+    #: compile runs (the server's callers); None: all of it in the reply.
+    early_stderr: Callable[[bytes], None] | None = None
 
     def caller_umask(self) -> int:
         if self.umask is not None:
@@ -125,6 +128,9 @@ class Call:
     reported: tuple[KeyComponent, ...] = ()
     result_key: str | None = None
     compiled: CompileResult | None = None
+    #: Bytes at the start of ``compiled.stderr`` the client already printed
+    #: (`CompileRequest.early_stderr`): a reply carries only the rest.
+    stderr_sent: int = 0
 
     def client_gone(self) -> bool:
         """Whether the client went away: nothing more may be written for it."""

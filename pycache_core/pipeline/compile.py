@@ -173,7 +173,7 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     result = run_compiler(call, engine.config, engine.host.hooks)
     call.compiled = result
     _still_wanted(call, "as the compile ended")
-    stderr = result.stderr
+    stderr = result.stderr[call.stderr_sent :]  # the client printed the start during the compile
     if parsed.colour_diagnostics and not invocation.stderr_is_tty:
         stderr = strip_colour(stderr)
     reply = CompileReply(exit_code=result.exit_code, stdout=result.stdout, stderr=stderr, outcome="miss")
@@ -279,7 +279,8 @@ def _uncached(call: Call) -> CompileReply:
     otherwise let the caller run the compiler itself."""
     if call.compiled is not None:
         return CompileReply(
-            exit_code=call.compiled.exit_code, stdout=call.compiled.stdout, stderr=call.compiled.stderr, outcome="error"
+            exit_code=call.compiled.exit_code, stdout=call.compiled.stdout, stderr=call.compiled.stderr[call.stderr_sent :],
+            outcome="error"
         )
     request = call.request
     compiler = find_executable(request.argv[0], request.env, request.cwd, [request.client_executable])

@@ -43,13 +43,14 @@ import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import env as names
 from ..api import CompileResult
 from .call import Call, Cancelled, ClientWatch, guard
+from .restore import strip_colour
 
 log = logging.getLogger("pycache.run")
 
@@ -82,7 +83,7 @@ def run_compiler(call: Call, config: Any = None, hooks: Any = None) -> CompileRe
     env = parsed.run_environment if parsed.run_environment is not None else invocation.env
     argv = [str(invocation.compiler), *arguments]
     if prefix is None:
-        return _run(call, argv, invocation.cwd, env)
+        return _run(call, argv, invocation.cwd, env, forward=True)
     return _run_prefixed(call, prefix, argv, invocation.cwd, env)
 
 
@@ -122,8 +123,17 @@ def prefix_command(call: Call, config: Any = None) -> list[str] | None:
     return words or None
 
 
-def _run(call: Call, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> CompileResult:
+def _run(call: Call, argv: Sequence[str], cwd: Path, env: Mapping[str, str], forward: bool = False) -> CompileResult:
+    """Run the compile. ``forward``: whole lines of its stderr go to the
+    client as they come (`CompileRequest.early_stderr`; counted in
+    ``call.stderr_sent``): cargo starts a crate's dependents when rustc
+    prints that its metadata is written, not when the whole compile ends."""
     request = call.request
+    sink = request.early_stderr if forward else None
+    if sink is not None:
+        assert call.parsed is not None and call.invocation is not None
+        if call.parsed.colour_diagnostics and not call.invocation.stderr_is_tty:
+            sink = _stripped(sink)
     started = time.monotonic()
     proc = subprocess.Popen(
         list(argv),
@@ -136,7 +146,7 @@ def _run(call: Call, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> 
         umask=request.umask if request.umask is not None else -1,
     )
     try:
-        stdout, stderr = _communicate(proc, request.client)
+        stdout, stderr, call.stderr_sent = _communicate(proc, request.client, sink)
     except BaseException:
         _terminate_group(proc)
         raise
@@ -146,12 +156,24 @@ def _run(call: Call, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> 
     return CompileResult(exit_code=proc.wait(), stdout=stdout, stderr=stderr, duration=time.monotonic() - started)
 
 
-def _communicate(proc: subprocess.Popen, client: ClientWatch | None) -> tuple[bytes, bytes]:
-    """Everything the compiler prints, until it closes both pipes; raises
-    `Cancelled` as soon as ``client`` is gone."""
+def _stripped(sink: Callable[[bytes], None]) -> Callable[[bytes], None]:
+    """``sink`` for a compile coloured for the cache's sake: the client gets
+    its lines without colour, as it gets the reply's stderr."""
+    return lambda lines: sink(strip_colour(lines))
+
+
+def _communicate(
+    proc: subprocess.Popen, client: ClientWatch | None, sink: Callable[[bytes], None] | None = None
+) -> tuple[bytes, bytes, int]:
+    """Everything the compiler prints, until it closes both pipes, and how
+    many bytes of its stderr went to ``sink`` already (whole lines, as they
+    came); raises `Cancelled` as soon as ``client`` is gone."""
     if client is None:
-        return proc.communicate()
+        return (*proc.communicate(), 0)
     chunks: dict[int, list[bytes]] = {proc.stdout.fileno(): [], proc.stderr.fileno(): []}  # type: ignore[union-attr]
+    err_fd = proc.stderr.fileno()  # type: ignore[union-attr]
+    unsent = b""
+    sent = 0
     with selectors.DefaultSelector() as selector:
         for fd in chunks:
             selector.register(fd, selectors.EVENT_READ)
@@ -167,11 +189,18 @@ def _communicate(proc: subprocess.Popen, client: ClientWatch | None) -> tuple[by
                 data = os.read(key.fd, 1 << 16)
                 if data:
                     chunks[key.fd].append(data)
+                    if sink is not None and key.fd == err_fd:
+                        unsent += data
+                        end = unsent.rfind(b"\n") + 1
+                        if end:
+                            sink(unsent[:end])
+                            sent += end
+                            unsent = unsent[end:]
                 else:
                     selector.unregister(key.fd)
                     open_pipes -= 1
     out, err = chunks.values()
-    return b"".join(out), b"".join(err)
+    return b"".join(out), b"".join(err), sent
 
 
 def _terminate_group(proc: subprocess.Popen) -> None:

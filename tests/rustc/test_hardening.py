@@ -14,6 +14,7 @@ test_cargo_hardening.py.
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 from pathlib import Path
@@ -392,3 +393,56 @@ def test_what_pycache_adds_to_a_compile_never_changes_its_bytes(pycache_env, tmp
         assert {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()} == own
         counts = pycache_env.stats()["families"]["rustc"]
         assert (counts.get("misses"), counts.get("hits", 0)) == (1, expected_hits), counts
+
+
+def test_a_miss_prints_the_compilers_stderr_while_it_runs(pycache_env, tmp_path):
+    """12.3: cargo starts a crate's dependents when rustc prints that the
+    crate's metadata is written; a miss that held stderr back until the
+    whole compile ended lost that pipelining (bat: 1.39x uncached). Here a
+    proc-macro prints a line, then waits until the test has read it from
+    the client's stderr: it is printed while the compile still runs, and the
+    whole stderr is rustc's own, once, on the miss and on the hit."""
+    (tmp_path / "waiter.rs").write_text(
+        "extern crate proc_macro;\n"
+        "#[proc_macro]\npub fn wait(input: proc_macro::TokenStream) -> proc_macro::TokenStream {\n"
+        '    eprintln!("the macro runs");\n'
+        '    let go = std::env::var("PYC_TEST_GO").unwrap();\n'
+        "    while !std::path::Path::new(&go).exists() { std::thread::sleep(std::time::Duration::from_millis(20)); }\n"
+        "    input\n}\n"
+    )
+    subprocess.run(["rustc", "--edition=2021", "--crate-type", "proc-macro", "--crate-name", "waiter", "waiter.rs"],
+                   cwd=tmp_path, check=True, capture_output=True)  # fmt: skip
+    (tmp_path / "main.rs").write_text('fn main() { let unused = 1; waiter::wait!(println!("linked")); }\n')
+    go = tmp_path / "go"
+    env = {"PYC_TEST_GO": str(go)}
+    command = ["rustc", "--edition=2021", "--crate-name", "app", "--crate-type", "bin", "--emit=link,dep-info",
+               "--out-dir", "o", "--extern", "waiter=libwaiter.so", "main.rs"]  # fmt: skip
+    (tmp_path / "o").mkdir()
+    go.touch()
+    own = subprocess.run(command, cwd=tmp_path, capture_output=True, env={**os.environ, **env})
+    assert own.returncode == 0 and own.stderr.startswith(b"the macro runs\n") and b"unused variable" in own.stderr, own.stderr
+    go.unlink()
+    shutil.rmtree(tmp_path / "o")
+    (tmp_path / "o").mkdir()
+    client = subprocess.Popen([pycache_env.executable, *command], cwd=tmp_path, env={**pycache_env.env, **env},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    early = b""
+    while b"\n" not in early:
+        # A generous bound that only stops a test that would wait forever.
+        if not select.select([client.stderr], [], [], 120)[0]:
+            go.touch()
+            raise AssertionError(f"nothing on the client's stderr while the compile ran (so far: {early!r})")
+        chunk = os.read(client.stderr.fileno(), 65536)
+        assert chunk, early
+        early += chunk
+    assert early == b"the macro runs\n" and client.poll() is None  # the macro still waits
+    go.touch()
+    rest = client.stderr.read()
+    assert client.wait(timeout=600) == 0
+    assert early + rest == own.stderr and client.stdout.read() == own.stdout
+    assert subprocess.run([str(tmp_path / "o" / "app")], capture_output=True, text=True).stdout == "linked\n"
+    (tmp_path / "o" / "app").unlink()
+    hit = pycache_env.compile(*command, cwd=tmp_path, env=env)
+    assert (hit.returncode, hit.stdout, hit.stderr) == (0, own.stdout, own.stderr)
+    counts = pycache_env.stats()["families"]["rustc"]
+    assert (counts.get("misses"), counts.get("hits")) == (1, 1), counts
