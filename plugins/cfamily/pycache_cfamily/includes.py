@@ -189,13 +189,22 @@ def shadow_candidates(
     link): the preprocessor skipped it, a file there later would be taken.
     """
     chain = [*search.quote, *search.bracket]
+    # Per directory once, not per header (a kernel unit: ~800 headers, ~10 directories).
+    chain_normalised = [os.path.normpath(d) for d in chain]
     absent: dict[Path, None] = {Path(resolve(cwd, d)): None for d in search.missing}
+    found_absent: dict[str, None] = {}  # made Paths at the end: one per distinct string
     exists_cache: dict[str, bool] = {}
+    resolved: dict[str, str] = {}
 
     def exists(p: str) -> bool:
         if p not in exists_cache:
             exists_cache[p] = os.path.lexists(p)
         return exists_cache[p]
+
+    def resolved_dir(directory: str) -> str:
+        if directory not in resolved:
+            resolved[directory] = resolve(cwd, _strip_dir(directory))
+        return resolved[directory]
 
     for marker in markers:
         includers = [marker.includer, *marker.ancestors] if includer_stack else [marker.includer]
@@ -208,21 +217,25 @@ def shadow_candidates(
                     splits.append((index, name))
             elif not os.path.isabs(marker.path):
                 splits.append((index, marker.path[2:] if marker.path.startswith("./") else marker.path))
+        normalised_path = None
         for index, directory in enumerate(chain, start=len(own)):
             name = _names_under(marker.path, directory)
             if name is None:
-                name = _names_under(os.path.normpath(marker.path), os.path.normpath(directory))
+                if normalised_path is None:
+                    normalised_path = os.path.normpath(marker.path)
+                name = _names_under(normalised_path, chain_normalised[index - len(own)])
             if name is not None:
                 splits.append((index, name))
         searched = [d or "." for d in own] + chain
         for position, name in splits:
             for earlier in searched[:position]:
-                directory = resolve(cwd, _strip_dir(earlier))
+                directory = resolved_dir(earlier)
                 candidate = _first_missing(directory, name, exists)
                 if candidate is not None:
-                    absent[Path(candidate)] = None
+                    found_absent[candidate] = None
                 elif strict:
                     _taken_or_unrecordable(os.path.join(directory, name))
+    absent.update(dict.fromkeys(Path(candidate) for candidate in found_absent))
     return list(absent)
 
 
