@@ -32,7 +32,11 @@ from pathlib import Path
 import pytest
 
 from .plugins import PluginHost, build_host
+from .pipeline.freshness import MARGIN_NS
 from .storage.memory import MemoryBackend
+
+#: Seconds `PycacheEnv.compile` waits first: past the freshness margin.
+FILE_CLOCK_WAIT = 1.5 * MARGIN_NS / 1e9
 
 
 def wait_until(predicate, what: str, timeout: float = 60.0, step: float = 0.02):
@@ -105,7 +109,14 @@ class PycacheEnv:
         )
 
     def compile(self, *command: str, cwd: Path | str | None = None, env: Mapping[str, str] | None = None):
-        """Run a compile through the cache: ``compile("gcc", "-c", "a.c")``."""
+        """Run a compile through the cache: ``compile("gcc", "-c", "a.c")``.
+
+        It starts once the file clock has moved past what the test wrote
+        just before: a call whose inputs were written within the clock's
+        margin is compiled and rightly not stored (pipeline/freshness.py),
+        and a fast client on a quiet machine gets there that soon -- a test
+        counting hits would then race the clock."""
+        time.sleep(FILE_CLOCK_WAIT)
         return self.run(list(command), cwd=cwd, env=env)
 
     def direct(self, *command: str, cwd: Path | str | None = None, env: Mapping[str, str] | None = None):
