@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import stat
 
-__all__ = ["why_not_regular"]
+__all__ = ["is_null_device", "why_not_regular"]
 
 # Paths whose meaning depends on the process that opens them: /dev/stdin and
 # /dev/fd/N are the caller's descriptors, never the server's.
@@ -47,6 +47,22 @@ def why_not_regular(path: str) -> str:
     if stat.S_ISSOCK(mode):
         return "is a socket"
     return "is not a regular file"
+
+
+def is_null_device(path: str) -> bool:
+    """Whether ``path`` is the system's null device (``/dev/null``, or a
+    link to it): the same character device as `os.devnull`. Any process
+    reading it -- the server, the compiler -- reads nothing, every time, so
+    a source there is an empty file, not a stream read once. A path
+    through /proc or /dev/fd never is: there it would name the server's own
+    descriptor (its stdin may well be the null device), not the caller's."""
+    if _through_process_files(path):
+        return False
+    try:
+        st, null = os.stat(path), os.stat(os.devnull)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and stat.S_ISCHR(null.st_mode) and st.st_rdev == null.st_rdev
 
 
 def _through_process_files(path: str) -> bool:

@@ -5,7 +5,9 @@ before anything reads or writes them.
   (a shell's process substitution), a FIFO, a device -- cannot be hashed
   without consuming or blocking on it, and a path naming a descriptor means
   the *caller's* descriptor, which the server does not hold: the call runs
-  uncached in the caller's own process, with its stdin.
+  uncached in the caller's own process, with its stdin. The null device is
+  the exception: it reads empty in every process, every time, so it is an
+  empty source (Kbuild's option probes compile ``-x c /dev/null``).
 - An **output that is not a regular file** (``/dev/null``, a directory):
   a hit would replace it by a file.
 - An **output that names an input** (``-o a.c`` for ``a.c``): the compiler
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 
 from ..api import Invocation, NotCacheable, ParsedInvocation
+from ..specialfiles import is_null_device
 from ..specialfiles import why_not_regular as _not_a_regular_file
 
 SOURCE_NOT_A_FILE = "source-not-a-file"
@@ -33,7 +36,10 @@ def check(invocation: Invocation, parsed: ParsedInvocation) -> NotCacheable | No
     for source in parsed.sources:
         path = os.fspath(invocation.resolve(source))
         why = _not_a_regular_file(path)
-        if why:
+        if why and not is_null_device(path):
+            # The null device reads empty for the compiler and for every
+            # digest alike (build systems probe options on it: Kbuild's
+            # cc-option compiles /dev/null dozens of times per make).
             return NotCacheable(SOURCE_NOT_A_FILE, f"source {source} {why}: it is read once, by the compiler")
         sources.append(path)
     for role, slot in parsed.outputs.items():

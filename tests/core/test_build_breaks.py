@@ -136,11 +136,10 @@ def test_files_that_are_not_regular_files_run_as_the_compiler_alone(pycache_env,
     assert result(done) == result(reference) == (0, b"", b"")
     assert (work / "fifo.o").read_bytes() == (work / "ref-fifo.o").read_bytes()
 
-    # A device.
-    done = run([pycache_env.executable, "gcc", "-x", "c", "-c", "/dev/null", "-o", "null.o"], work, env)
-    reference = run(["gcc", "-x", "c", "-c", "/dev/null", "-o", "ref-null.o"], work, env)
-    assert result(done) == result(reference) == (0, b"", b"")
-    assert (work / "null.o").read_bytes() == (work / "ref-null.o").read_bytes()
+    # (Devices other than the null device -- an empty source, see
+    # test_null_device_sources_are_cached_as_empty_files -- are refused by
+    # the same check: tests/core/test_files.py. Any other gcc would read
+    # without end.)
 
     # Outputs that are no regular file: run as gcc alone runs them.
     for args in (["-c", "a.c", "-o", "/dev/null"], ["-c", "a.c", "-MD", "-MF", "/dev/null", "-o", "md.o"]):
@@ -151,12 +150,41 @@ def test_files_that_are_not_regular_files_run_as_the_compiler_alone(pycache_env,
 
     # Nothing was cached, each call is counted with its reason, and the
     # server still serves: a regular compile is a miss, then a hit.
-    assert reasons(pycache_env) == {"source-not-a-file": 3, "output-not-a-file": 2}
+    assert reasons(pycache_env) == {"source-not-a-file": 2, "output-not-a-file": 2}
     for _ in range(2):
         done = pycache_env.compile("gcc", "-c", "a.c", "-o", "a.o", cwd=work)
         assert result(done) == (0, b"", b"")
     totals = pycache_env.totals()
     assert (totals["misses"], totals["hits"], totals["errors"]) == (1, 1, 0)
+
+
+@needs_gcc
+@pytest.mark.parametrize("depend_mode", ["true", "false"])
+def test_null_device_sources_are_cached_as_empty_files(pycache_env, work, depend_mode):
+    """Kbuild's cc-option compiles ``-x c /dev/null`` into a new temporary
+    name dozens of times per make: the null device reads empty in every
+    process, so such a probe is a miss once, then a hit with gcc's bytes,
+    whatever the output is called; a probe gcc fails is its failure, each
+    time. A link to the null device is the null device."""
+    pycache_env.set(PYCACHE_DEPEND_MODE=depend_mode)
+    env = pycache_env.env
+    os.symlink(os.devnull, work / "null-link")
+    probe = ["-Werror", "-fno-stack-protector", "-c", "-x", "c"]
+    for source in ("/dev/null", "null-link"):  # the object names its source
+        assert result(run(["gcc", *probe, source, "-o", f"ref-{source[-4:]}.o"], work, env)) == (0, b"", b"")
+    for name, source in (("tmp.1", "/dev/null"), ("tmp.2", "/dev/null"), ("tmp.3", "null-link"), ("tmp.4", "null-link")):
+        done = run([pycache_env.executable, "gcc", *probe, source, "-o", name], work, env)
+        assert result(done) == (0, b"", b"")
+        assert (work / name).read_bytes() == (work / f"ref-{source[-4:]}.o").read_bytes(), name
+    failing = ["-Werror", "-c", "-x", "c", "-include", "missing.h", "/dev/null", "-o", "fail.o"]
+    reference = run(["gcc", *failing], work, env)
+    assert reference.returncode != 0 and b"missing.h" in reference.stderr
+    for _ in range(2):
+        assert result(run([pycache_env.executable, "gcc", *failing], work, env)) == result(reference)
+    totals = pycache_env.totals()
+    assert (totals["misses"], totals["hits"], totals["errors"]) == (2, 2, 0)
+    assert "source-not-a-file" not in reasons(pycache_env)
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)  # still the device
 
 
 # --- A4: symlinked outputs --------------------------------------------------------

@@ -43,7 +43,7 @@ def tree(tmp_path: Path) -> Path:
     ("via-proc.c", "names a file descriptor or process file"),  # a link into /proc, followed as the kernel would
     ("devdir/stdin", "names a file descriptor or process file"),  # a directory link, then /dev/stdin
     ("fifo.c", "is a FIFO"),
-    ("/dev/null", "is a device"),
+    ("/dev/zero", "is a device"),
     ("out", "is a directory"),
     ("sock.c", "is a socket"),
 ])
@@ -51,6 +51,18 @@ def test_sources_that_are_no_regular_file(tree, source, why):
     refused = check(tree, source, object="a.o")
     assert refused is not None and refused.reason == "source-not-a-file"
     assert why in refused.detail and source in refused.detail
+
+
+def test_the_null_device_is_an_empty_source(tree):
+    os.symlink(os.devnull, tree / "null-link")
+    assert check(tree, os.devnull, object="a.o") is None
+    assert check(tree, "null-link", object="a.o") is None
+    assert check(tree, "devdir/null", object="a.o") is None
+    # Through /proc it names the server's own descriptor, whatever that is.
+    with open(os.devnull, "rb") as null:
+        refused = check(tree, f"/proc/self/fd/{null.fileno()}", object="a.o")
+    assert refused is not None and refused.reason == "source-not-a-file"
+    assert "names a file descriptor or process file" in refused.detail
 
 
 @pytest.mark.parametrize("output", ["/dev/null", "out", "/"])
