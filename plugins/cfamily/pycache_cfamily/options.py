@@ -297,6 +297,10 @@ class OptionTable:
             rows.sort(key=lambda s: len(s.spelling), reverse=True)
         self._exact = exact
         self._prefixed = buckets
+        # Joined spellings found by a scan of their bucket, kept: a build
+        # repeats the same few hundred tokens in every call, and the scan
+        # (``-f``, ``-W``, ``-m`` hold hundreds of rows) was most of parsing.
+        self._joined: dict[str, OptionSpec | None] = {}
         self._end = None
         if end_of_options is not None:
             end = exact.get(end_of_options)
@@ -394,13 +398,23 @@ class OptionTable:
         spec = self._exact.get(token)
         if spec is not None:
             return spec
+        try:
+            return self._joined[token]
+        except KeyError:
+            pass
+        found = None
         for row in self._prefixed.get(token[:2], ()):
             if row.form is ArgForm.EQUALS:
                 if token.startswith(row.spelling + "="):
-                    return row
+                    found = row
+                    break
             elif token.startswith(row.spelling):
-                return row
-        return None
+                found = row
+                break
+        if len(self._joined) >= _MAX_JOINED_MEMO:
+            self._joined.clear()
+        self._joined[token] = found
+        return found
 
     def parse(self, arguments: Sequence[str]) -> list[ParsedArg]:
         """Split ``arguments`` into options (with their values) and inputs."""
@@ -437,6 +451,9 @@ class OptionTable:
                 parsed.append(ParsedArg(spec, token[len(spec.spelling) :], (token,), i))
                 i += 1
         return parsed
+
+
+_MAX_JOINED_MEMO = 4096  # distinct tokens; a server's table sees few more
 
 
 def with_prefixes(specs: Iterable[OptionSpec], prefixes: str) -> list[OptionSpec]:
