@@ -180,6 +180,66 @@ def test_mmd_omits_system_headers_so_it_runs_in_preprocessor_mode(penv: PycacheE
 
 
 @pytest.mark.parametrize("compiler", compilers())
+@pytest.mark.parametrize("depfile", [("-MMD", "-MF", "a.d"), ("-Wp,-MMD,a.d",)], ids=["MMD", "Wp-MMD"])
+def test_mmd_without_system_directories_is_keyed_from_the_compile(penv: PycacheEnv, compiler: str, depfile) -> None:
+    """With -nostdinc and only -I directories (the Linux kernel's calls)
+    there is no system header for -MMD to leave out: the miss runs only
+    the compile, the caller's list is the compiler's, and an edit of any
+    header -- quoted or angled -- misses."""
+    p = Project(penv, compiler)
+    write(p.root / "a.c", '#include "h.h"\n#include <g.h>\nint f(void) { return H + G; }\n')
+    write(p.root / "inc" / "h.h", "#define H 1\n")
+    write(p.root / "inc" / "g.h", "#define G 1\n")
+    args = ("-nostdinc", "-c", "a.c", "-Iinc", *depfile, "-o", "a.o")
+    assert p.build(*args, outputs=("a.o", "a.d")) == MISS
+    assert not _preprocessed_the_source(p.runs())
+    assert p.build(*args, outputs=("a.o", "a.d")) == DIRECT_HIT
+    write(p.root / "inc" / "g.h", "#define G 2\n")
+    assert p.build(*args, outputs=("a.o", "a.d")) == MISS
+    assert p.build(*args, outputs=("a.o", "a.d")) == DIRECT_HIT
+    # A directory the call gives as a system one: preprocessor mode.
+    args = ("-nostdinc", "-c", "a.c", "-isystem", "inc", *depfile, "-o", "a.o")
+    assert p.build(*args, outputs=("a.o", "a.d")) == MISS
+    assert _preprocessed_the_source(p.runs())
+
+
+@pytest.mark.parametrize("compiler", compilers())
+@pytest.mark.parametrize("marker", ["#pragma GCC system_header", '# 1 "inc/s.h" 3'], ids=["pragma", "line-marker"])
+def test_mmd_and_a_header_that_makes_itself_a_system_header(penv: PycacheEnv, compiler: str, marker: str) -> None:
+    """-MMD lists nothing included after such a mark, so the compile's list
+    cannot key the result: compiled, not stored (counted); the server then
+    keys that call by the preprocessor -- and an edit of the header the
+    list left out misses. Through the server: it remembers the refusal (a
+    call run in its own process, PYCACHE_NO_SERVER, stays uncached)."""
+    penv.set(PYCACHE_NO_SERVER="0", PYCACHE_IDLE_TIMEOUT="600")
+    p = Project(penv, compiler)
+    write(p.root / "a.c", '#include "s.h"\nint f(void) { return T; }\n')
+    write(p.root / "inc" / "s.h", f'{marker}\n#include "t.h"\n')
+    write(p.root / "inc" / "t.h", "#define T 1\n")
+    args = ("-nostdinc", "-c", "a.c", "-Iinc", "-MMD", "-MF", "a.d", "-o", "a.o")
+
+    def build() -> dict:
+        before = penv.totals()
+        cached = penv.compile(str(p.wrapper), *args, cwd=p.root)
+        got = [(p.root / name).read_bytes() for name in ("a.o", "a.d")]
+        plain = penv.direct(str(p.wrapper), *args, cwd=p.root)
+        assert (cached.returncode, cached.stdout, cached.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert got == [(p.root / name).read_bytes() for name in ("a.o", "a.d")]
+        after = penv.totals()
+        return {k: after[k] - before.get(k, 0) for k in ("hits", "direct_hits", "misses", "not_cacheable")
+                if after.get(k, 0) != before.get(k, 0)}
+
+    assert build() == NOT_STORED
+    assert "t.h" not in (p.root / "a.d").read_text()  # what -MMD leaves out
+    assert penv.stats()["not_cacheable_reasons"] == {"depend-system-header": 1}
+    assert build() == MISS
+    assert _preprocessed_the_source(p.runs())
+    assert build() == DIRECT_HIT
+    write(p.root / "inc" / "t.h", "#define T 2\n")
+    assert build() == MISS
+
+
+@pytest.mark.parametrize("compiler", compilers())
 def test_preprocessor_messages_are_replayed(penv: PycacheEnv, compiler: str) -> None:
     p = Project(penv, compiler)
     write(p.root / "a.c", '#include "h.h"\nint f(void) { return 1; }\n')

@@ -14,8 +14,13 @@ logged) and after it otherwise (`reported`: compiled but not stored, the
 reason counted; the same call runs in preprocessor mode from then on, so
 the next build can store it):
 
-- ``-MMD`` leaves system headers out: such a call uses preprocessor mode
-  (one compile cannot write a second, complete list);
+- ``-MMD`` leaves system headers out, and one compile cannot write a
+  second, complete list: such a call uses preprocessor mode -- unless its
+  include search list holds no system directory at all (every directory
+  the ``-E -v`` probe prints came from the call's own ``-I``/``-iquote``,
+  as with the Linux kernel's ``-nostdinc``), where the only system headers
+  left are files that make themselves one (``#pragma GCC system_header``,
+  a line marker): a unit reading such a file is not stored;
 - ``-MG``, ``-imacros``, a precompiled header, ``-Wp,`` options, an
   assembler source (the assembler's ``.include``/``.incbin`` reads are in
   no list), a recorded command line that an added ``-MD`` would change,
@@ -75,6 +80,7 @@ from .embedding import PathMode
 DEPEND_UNREADABLE = "depend-list-unreadable"
 DEPEND_TIME_MACROS = "depend-time-macros"
 DEPEND_UNRECORDABLE = "depend-unrecordable-lookup"
+DEPEND_SYSTEM_HEADER = "depend-system-header"
 
 #: The scratch dependency file's name in the call's scratch directory.
 SCRATCH_DEPFILE = "depend.d"
@@ -88,6 +94,15 @@ _ASSEMBLER_READS = (b"incbin", b".include", b'.inc"', b'"inc"', b".altmacro", b"
 #: An include directive (``#``, the digraph ``%:``, the trigraph ``??=``;
 #: comments between), anywhere on a line: what follows the keyword is a
 #: quoted name, an angled one, or a macro.
+#: What makes the rest of a file a system header, which -MMD lists nothing
+#: it includes from: the pragma (gcc's and clang's spelling), or a GNU line
+#: marker (``# 12 "name" 3``; any marker counts).
+_SYSTEM_HEADER_PRAGMA = b"system_header"
+_LINE_MARKER = re.compile(rb"^[ \t]*#[ \t]*[0-9]", re.MULTILINE)
+#: Search options that add system directories (or move where gcc looks for
+#: them): a call with any of them keeps -MMD in preprocessor mode.
+_SYSTEM_SEARCH_OPTIONS = ("-isystem", "-idirafter", "-iwithprefix", "-iwithsysroot", "-cxx-isystem",
+                          "-iframework", "-imultilib", "-iprefix", "-I-", "-F")
 _INCLUDE = re.compile(rb'(?:#|%:|\?\?=)(?:[ \t]|/\*.*?\*/)*(?:include_next|include|import)(?:[ \t]|/\*.*?\*/)*(\S)([^\n]*)')
 
 
@@ -100,6 +115,10 @@ class DependPlan:
     depfile: Path
     scratch: bool
     search: SearchPath
+    #: The list leaves system headers out (-MMD): the search list has no
+    #: system directory, so a file read that makes itself one keeps the
+    #: unit out of the cache.
+    user_headers_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +134,7 @@ class _Facts:
     file_macro: bool
     quoted: tuple[str, ...]  # the names of its #include "..." directives
     computed_include: bool  # an include whose name a macro gives
+    system_header: bool  # makes itself a system header (pragma, line marker)
 
 
 def _facts_of(data: bytes) -> _Facts:
@@ -148,6 +168,7 @@ def _facts_of(data: bytes) -> _Facts:
         file_macro=uses_file_macros(data),
         quoted=tuple(dict.fromkeys(quoted)),
         computed_include=computed,
+        system_header=_SYSTEM_HEADER_PRAGMA in data or _LINE_MARKER.search(data) is not None,
     )
 
 
@@ -186,8 +207,9 @@ def plan(invocation: Invocation, parsed: ParsedInvocation, call: GccCall, contex
     if mode is PathMode.DEBUG and call.prefix_maps:
         return "debug information with prefix maps: the recorded names are keyed from the preprocessor's markers"
     depfile = call.depfile
-    if depfile is not None and not depfile.system_headers:
-        return "-MMD leaves system headers out of the dependency file"
+    user_only = depfile is not None and not depfile.system_headers
+    if user_only and any(a.startswith(_SYSTEM_SEARCH_OPTIONS) for a in call.search_arguments):
+        return "-MMD leaves system headers out of the dependency file (the call adds system directories)"
     if depfile is None and call.record_command_line:
         return "the object records its command line, which an added -MD would change"
     refused = _REFUSED.get(_call_key(invocation))
@@ -196,9 +218,38 @@ def plan(invocation: Invocation, parsed: ParsedInvocation, call: GccCall, contex
     search = search_path(invocation, call, context)
     if isinstance(search, str):
         return search
+    if user_only:
+        system = _system_directory(search, call.search_arguments, invocation.cwd)
+        if system is not None:
+            return f"-MMD leaves system headers out of the dependency file (system directory {system})"
     if depfile is None:
         return DependPlan(depfile=context.scratch_dir / SCRATCH_DEPFILE, scratch=True, search=search)
-    return DependPlan(depfile=invocation.resolve(depfile.path), scratch=False, search=search)
+    return DependPlan(depfile=invocation.resolve(depfile.path), scratch=False, search=search,
+                      user_headers_only=user_only)
+
+
+def _system_directory(search: SearchPath, arguments: tuple[str, ...], cwd: Path) -> str | None:
+    """A directory of the search list that the call's ``-I``/``-iquote``
+    options did not give -- a system directory, whose headers -MMD leaves
+    out --, or None when every one came from them."""
+    given: set[str] = set()
+    i = 0
+    while i < len(arguments):
+        token = arguments[i]
+        for option in ("-iquote", "-I"):
+            if token.startswith(option):
+                value = token[len(option):]
+                if not value and i + 1 < len(arguments):
+                    i += 1
+                    value = arguments[i]
+                if value:
+                    given.add(os.path.realpath(resolve(cwd, value)))
+                break
+        i += 1
+    for directory in (*search.quote, *search.bracket):
+        if os.path.realpath(resolve(cwd, directory)) not in given:
+            return directory
+    return None
 
 
 def run_arguments(parsed: ParsedInvocation, invocation: Invocation, chosen: DependPlan) -> tuple[str, ...] | None:
@@ -283,6 +334,11 @@ def reported(
     refused = _unrecordable(facts, cwd)
     if refused is not None:
         return refused
+    if chosen.user_headers_only:
+        marked = next((name for name, known in facts.items() if known.system_header), None)
+        if marked is not None:
+            return NotCacheable(DEPEND_SYSTEM_HEADER, f"{marked} makes itself a system header (#pragma GCC "
+                                "system_header or a line marker): -MMD lists nothing it includes")
     search = chosen.search
     looked_up: list[Path] = []
     try:
