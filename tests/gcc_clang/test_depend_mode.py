@@ -76,7 +76,8 @@ def _preprocessed_the_source(runs: list[str]) -> bool:
 
 
 def _compiles(runs: list[str]) -> list[str]:
-    return [r for r in runs if " -c " in f" {r} "]
+    """The compiles of a source (not the probes of an empty input)."""
+    return [r for r in runs if " -c " in f" {r} " and os.devnull not in r.split()]
 
 
 @pytest.mark.parametrize("compiler", compilers())
@@ -237,6 +238,24 @@ def test_mmd_and_a_header_that_makes_itself_a_system_header(penv: PycacheEnv, co
     assert build() == DIRECT_HIT
     write(p.root / "inc" / "t.h", "#define T 2\n")
     assert build() == MISS
+
+
+def test_with_gcc_the_assemblers_own_list_tells_what_it_read(penv: PycacheEnv) -> None:
+    """gcc's compile also gets -Wa,--MD: a header that merely spells a
+    piece of an assembler read (the x86 "inc" of the kernel's percpu.h) is
+    cached with no -E pass, and an edit of it misses; inline asm that does
+    read a file is never stored (tests/gcc_clang/test_files_the_assembler_reads.py)."""
+    p = Project(penv, GCC)
+    write(p.root / "a.c", '#include "ops.h"\nconst char *f(void) { return OP; }\n')
+    write(p.root / "ops.h", '#define OP "inc"\n')
+    args = ("-c", "a.c", "-MD", "-o", "a.o")
+    assert p.build(*args, outputs=("a.o", "a.d")) == MISS
+    runs = p.runs()
+    assert not _preprocessed_the_source(runs), runs
+    assert all("-Wa,--MD," in r for r in _compiles(runs)), runs
+    assert p.build(*args, outputs=("a.o", "a.d")) == DIRECT_HIT
+    write(p.root / "ops.h", '#define OP "dec"\n')
+    assert p.build(*args, outputs=("a.o", "a.d")) == MISS
 
 
 @pytest.mark.parametrize("compiler", compilers())

@@ -23,14 +23,21 @@ the next build can store it):
   a line marker): a unit reading such a file is not stored;
 - ``-MG``, ``-imacros``, a precompiled header, ``-Wp,`` options, an
   assembler source (the assembler's ``.include``/``.incbin`` reads are in
-  no list), a recorded command line that an added ``-MD`` would change,
+  no list of the compiler's), a recorded command line that an added ``-MD`` would change,
   debug information with prefix maps (their effect on the recorded names
   is keyed from the preprocessor's spelling), a command-line macro that
   calls ``__has_include``: preprocessor mode;
 - a file read that uses ``__DATE__``/``__TIME__``, a computed
   ``__has_include``, ``#pragma GCC dependency`` (or a computed ``_Pragma``
-  that might be one), has a ``.gch`` beside it, or names an assembler
-  directive that reads files: not stored.
+  that might be one), or has a ``.gch`` beside it: not stored.
+
+Inline assembly may read files (``.include``, ``.incbin``), which no
+compiler list names. With gcc and an assembler that writes its own list
+(GNU as' ``--MD``, checked once per compiler by a probe), the compile also
+gets ``-Wa,--MD,<scratch>``: a file the assembler read beyond its input and
+the source's name keeps the result out of the cache. Otherwise (clang's
+integrated assembler) any file read whose raw text mentions such a
+directive, or a piece a string concatenation could make one of, does.
 
 Headers that would shadow one read if created must stay absent. The
 include search list comes from one ``-E -v`` run on an empty input per
@@ -84,6 +91,8 @@ DEPEND_SYSTEM_HEADER = "depend-system-header"
 
 #: The scratch dependency file's name in the call's scratch directory.
 SCRATCH_DEPFILE = "depend.d"
+#: The assembler's own list (GNU as --MD), in the same directory.
+ASSEMBLER_LIST = "assembler.d"
 
 #: What may make the assembler read a file or build a directive, searched
 #: in the lower-cased raw text of every file (the templates are not
@@ -119,6 +128,10 @@ class DependPlan:
     #: system directory, so a file read that makes itself one keeps the
     #: unit out of the cache.
     user_headers_only: bool = False
+    #: Where the assembler writes the files it read (-Wa,--MD), or None
+    #: when it cannot: then a file read that mentions an assembler read
+    #: keeps the unit out.
+    assembler_list: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +140,7 @@ class _Facts:
     digest: a header read by many units is scanned once)."""
 
     refusal: tuple[str, str]  # (reason, why) that keeps a unit out, or ("", "")
+    assembler_reads: bool  # mentions an assembler directive that reads files
     file_times: bool  # spells a #pragma GCC dependency
     computes_pragma: bool
     names_dependency: bool
@@ -145,8 +159,6 @@ def _facts_of(data: bytes) -> _Facts:
     refusal = ("", "")
     if (b"__DATE__" in data or b"__TIME" in data) and uses_time_macros(data):
         refusal = (DEPEND_TIME_MACROS, "uses __DATE__, __TIME__ or __TIMESTAMP__")
-    elif any(word in lowered for word in _ASSEMBLER_READS):
-        refusal = (R.ASSEMBLER_INCLUDE, "may make the assembler read a file (.incbin, .include)")
     quoted: list[str] = []
     computed = False
     for match in _INCLUDE.finditer(data.replace(b"\\\n", b"")):
@@ -161,6 +173,7 @@ def _facts_of(data: bytes) -> _Facts:
             computed = True
     return _Facts(
         refusal=refusal,
+        assembler_reads=any(word in lowered for word in _ASSEMBLER_READS),
         file_times=names_dep and compares_file_times([data]),
         computes_pragma=b"_Pragma" in data and computes_a_pragma(data),
         names_dependency=names_dep and names_dependency(data),
@@ -222,10 +235,47 @@ def plan(invocation: Invocation, parsed: ParsedInvocation, call: GccCall, contex
         system = _system_directory(search, call.search_arguments, invocation.cwd)
         if system is not None:
             return f"-MMD leaves system headers out of the dependency file (system directory {system})"
+    assembler_list = context.scratch_dir / ASSEMBLER_LIST if _assembler_lists(invocation, call, context) else None
     if depfile is None:
-        return DependPlan(depfile=context.scratch_dir / SCRATCH_DEPFILE, scratch=True, search=search)
+        return DependPlan(depfile=context.scratch_dir / SCRATCH_DEPFILE, scratch=True, search=search,
+                          assembler_list=assembler_list)
     return DependPlan(depfile=invocation.resolve(depfile.path), scratch=False, search=search,
-                      user_headers_only=user_only)
+                      user_headers_only=user_only, assembler_list=assembler_list)
+
+
+#: (compiler, fingerprint, variables) -> whether its assembler writes a list.
+_ASSEMBLER_PROBES: dict[tuple, bool] = {}
+
+
+def _assembler_lists(invocation: Invocation, call: GccCall, context: PluginContext) -> bool:
+    """Whether this call's compile can be given ``-Wa,--MD,<file>``: gcc
+    (clang's integrated assembler refuses it), an assembler that accepts
+    it -- one probe per compiler --, and nothing in the call that picks
+    another assembler (``-B``), asks for a list itself, or records the
+    command line."""
+    kind = context.identity.details.get("kind", "") if context.identity is not None else ""
+    if kind != "gcc" or call.record_command_line:
+        return False
+    if any(a.startswith("-B") or (a.startswith(("-Wa,", "-Xassembler")) and "MD" in a) for a in invocation.arguments):
+        return False
+    fingerprint = context.identity.fingerprint if context.identity is not None else ""
+    env = tuple((name, invocation.env.get(name)) for name in COMPILER_ENV)
+    key = (str(invocation.compiler), fingerprint, env)
+    known = _ASSEMBLER_PROBES.get(key)
+    if known is None:
+        probe = context.scratch_dir / "probe"
+        argv = [str(invocation.compiler), "-c", "-x", "c", os.devnull, "-o", f"{probe}.o", f"-Wa,--MD,{probe}.d"]
+        try:
+            done = context.run(argv, cwd=invocation.cwd, env=english_messages_env(invocation.env))
+            known = done.returncode == 0 and os.path.isfile(f"{probe}.d")
+        except OSError:
+            known = False
+        for suffix in (".o", ".d"):
+            Path(f"{probe}{suffix}").unlink(missing_ok=True)
+        if len(_ASSEMBLER_PROBES) >= _SEARCH_LIMIT:
+            _ASSEMBLER_PROBES.clear()
+        _ASSEMBLER_PROBES[key] = known
+    return known
 
 
 def _system_directory(search: SearchPath, arguments: tuple[str, ...], cwd: Path) -> str | None:
@@ -253,11 +303,16 @@ def _system_directory(search: SearchPath, arguments: tuple[str, ...], cwd: Path)
 
 
 def run_arguments(parsed: ParsedInvocation, invocation: Invocation, chosen: DependPlan) -> tuple[str, ...] | None:
-    """The compile's arguments: the parsed run's, plus the scratch file."""
-    if not chosen.scratch:
+    """The compile's arguments: the parsed run's, plus the scratch files."""
+    added: list[str] = []
+    if chosen.scratch:
+        added += ["-MD", "-MF", os.fspath(chosen.depfile)]
+    if chosen.assembler_list is not None:
+        added.append(f"-Wa,--MD,{chosen.assembler_list}")
+    if not added:
         return None
     given = parsed.run_arguments if parsed.run_arguments is not None else invocation.arguments
-    return (*given, "-MD", "-MF", os.fspath(chosen.depfile))
+    return (*given, *added)
 
 
 def search_path(invocation: Invocation, call: GccCall, context: PluginContext) -> SearchPath | str:
@@ -331,7 +386,7 @@ def reported(
         except OSError as exc:
             return NotCacheable(R.MISSING_INPUT, f"cannot read {name}: {exc.strerror or exc}")
         facts[name] = known
-    refused = _unrecordable(facts, cwd)
+    refused = _unrecordable(facts, cwd) or _assembler_read(invocation, call, chosen, listed, facts)
     if refused is not None:
         return refused
     if chosen.user_headers_only:
@@ -380,6 +435,44 @@ def reported(
         env_names=COMPILER_ENV,
         relocatable=relocatable,
     )
+
+
+def _assembler_read(invocation: Invocation, call: GccCall, chosen: DependPlan, listed: list[str],
+                    facts: Mapping[str, _Facts]) -> NotCacheable | None:
+    """Why a file the assembler may have read keeps the result out: one
+    its own list names beyond its input, the source's names (its
+    ``.file`` directives) and the files the compiler read -- or, without
+    that list, a file read mentioning such a directive."""
+    if chosen.assembler_list is None:
+        marked = next((name for name, known in facts.items() if known.assembler_reads), None)
+        if marked is None:
+            return None
+        return NotCacheable(R.ASSEMBLER_INCLUDE, f"{marked} may make the assembler read a file (.incbin, .include)")
+    try:
+        text = chosen.assembler_list.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        return NotCacheable(DEPEND_UNREADABLE, f"the assembler wrote no list {chosen.assembler_list}: {exc.strerror}")
+    finally:
+        chosen.assembler_list.unlink(missing_ok=True)
+    parsed = parse_make(text)
+    if parsed is None:
+        return NotCacheable(DEPEND_UNREADABLE, f"{chosen.assembler_list} is not a make dependency file")
+    names = [n for line in parsed[0] if isinstance(line, MakeRule) for n in line.prerequisites]
+    cwd = invocation.cwd
+    known = {os.path.normpath(resolve(cwd, name)) for name in listed}
+    source_names = {call.source, os.path.basename(call.source)}
+    # gcc's temporary directory, as gcc picks it (libiberty's choose_tmpdir).
+    temporary = next((invocation.env[v] for v in ("TMPDIR", "TMP", "TEMP") if invocation.env.get(v)), "/tmp")
+    temporary = os.path.realpath(resolve(cwd, temporary))
+    for index, name in enumerate(names):
+        if name in source_names or os.path.normpath(resolve(cwd, name)) in known:
+            continue
+        last = index == len(names) - 1
+        base = os.path.basename(name)
+        if last and base.startswith("cc") and base.endswith(".s") and os.path.realpath(os.path.dirname(name)) == temporary:
+            continue  # the assembler's input: gcc's temporary assembly
+        return NotCacheable(R.ASSEMBLER_INCLUDE, f"the assembler read {name} (.include or .incbin)")
+    return None
 
 
 def _listed_files(chosen: DependPlan) -> list[str] | NotCacheable:
