@@ -543,6 +543,10 @@ class PluginContext(Protocol):
     #: return ``Dependencies(deferred=True)`` and report the files from
     #: `pycache_collect_outputs` -- instead of running a preprocessor.
     depend_mode: bool
+    #: The compile goes through ``PYCACHE_PREFIX_COMMAND`` (distcc, icecc):
+    #: it may run on another host, so arguments that make it write a file
+    #: for pycache to read (an assembler's list) must not be added.
+    compiled_elsewhere: bool
 
     def hash_file(self, path: Path) -> str:
         """Hex digest of a file's content, memoised by inode, size and times."""

@@ -58,6 +58,8 @@ class CallContext:
         self.identity = identity
         #: the call may be keyed from its compile's own dependency list (see `PluginContext.depend_mode`)
         self.depend_mode = False
+        #: the compile goes through PYCACHE_PREFIX_COMMAND (see `PluginContext.compiled_elsewhere`)
+        self.compiled_elsewhere = False
         self._steps = steps
         self.log = log or logging.getLogger("pycache.call")
         self._scratch_dir = scratch_dir

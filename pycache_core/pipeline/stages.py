@@ -107,6 +107,7 @@ def opened(engine: Engine, call: Call) -> Iterator[CallContext]:
     try:
         context.identity = identity(engine, call)
         context.depend_mode = depend_enabled(engine, invocation)
+        context.compiled_elsewhere = _through_prefix_command(engine, call)
         call.core = core_components(call, context.identity)
         yield context
     finally:
@@ -160,6 +161,16 @@ def basedirs_env(engine: Engine, invocation: Invocation) -> Mapping[str, str]:
         return invocation.env
     configured = engine.config.file_value(names.BASEDIRS)
     return invocation.env if configured is None else {**invocation.env, names.BASEDIRS: configured}
+
+
+def _through_prefix_command(engine: Engine, call: Call) -> bool:
+    """Whether the call's compile goes through PYCACHE_PREFIX_COMMAND (as
+    `pipeline.run.prefix_command` decides, without counting anything)."""
+    assert call.invocation is not None
+    text = call.invocation.env.get(names.PREFIX_COMMAND)
+    if text is None:
+        text = engine.config.value(names.PREFIX_COMMAND)
+    return bool(text and text.strip()) and call.family is not None and call.family.accepts_prefix_command
 
 
 def depend_enabled(engine: Engine, invocation: Invocation) -> bool:
