@@ -100,13 +100,20 @@ def run_step(call: Call, argv: Sequence[str], cwd: Path, env: Mapping[str, str])
     return subprocess.CompletedProcess(list(argv), result.exit_code, result.stdout, result.stderr)
 
 
-def prefix_command(call: Call, config: Any = None) -> list[str] | None:
-    """The words of the prefix for this call's compile, or None to compile locally."""
+def prefix_text(call: Call, config: Any = None) -> str | None:
+    """``PYCACHE_PREFIX_COMMAND`` for this call (its environment first, then
+    the configuration), or None when it is unset or blank."""
     assert call.invocation is not None
     text = call.invocation.env.get(names.PREFIX_COMMAND)
     if text is None and config is not None:
         text = config.value(names.PREFIX_COMMAND)
-    if not text or not text.strip():
+    return text if text and text.strip() else None
+
+
+def prefix_command(call: Call, config: Any = None) -> list[str] | None:
+    """The words of the prefix for this call's compile, or None to compile locally."""
+    text = prefix_text(call, config)
+    if text is None:
         return None
     family = call.family
     if family is None or not family.accepts_prefix_command:

@@ -38,6 +38,7 @@ from ..paths import BaseDirectories, family_dirs
 from ..which import find_executable
 from . import files
 from .call import Call, NoCache, guard
+from .run import prefix_text
 from .steps import CallSteps
 
 if TYPE_CHECKING:
@@ -166,11 +167,8 @@ def basedirs_env(engine: Engine, invocation: Invocation) -> Mapping[str, str]:
 def _through_prefix_command(engine: Engine, call: Call) -> bool:
     """Whether the call's compile goes through PYCACHE_PREFIX_COMMAND (as
     `pipeline.run.prefix_command` decides, without counting anything)."""
-    assert call.invocation is not None
-    text = call.invocation.env.get(names.PREFIX_COMMAND)
-    if text is None:
-        text = engine.config.value(names.PREFIX_COMMAND)
-    return bool(text and text.strip()) and call.family is not None and call.family.accepts_prefix_command
+    return (prefix_text(call, engine.config) is not None and call.family is not None
+            and call.family.accepts_prefix_command)
 
 
 def depend_enabled(engine: Engine, invocation: Invocation) -> bool:

@@ -69,6 +69,7 @@ from pycache_cfamily.includes import (
     resolve,
     uses_has_include,
 )
+from pycache_cfamily.options import ParsedArg
 from pycache_cfamily.preprocessed import (
     compares_file_times,
     computes_a_pragma,
@@ -80,7 +81,7 @@ from pycache_core.api import Dependencies, Invocation, KeyComponent, NotCacheabl
 from pycache_core.paths import as_is
 from pycache_core.relocation import MakeRule, parse_make
 
-from .arguments import COMPILER_ENV, GccCall
+from .arguments import COMPILER_ENV, OPTIONS, GccCall
 from .embedding import PathMode
 
 #: Not-cacheable reasons of depend mode (stored data: never rename).
@@ -100,18 +101,19 @@ ASSEMBLER_LIST = "assembler.d"
 #: pieces ``".inc"`` and ``"inc"`` a string concatenation could join, an
 #: escaped dot, ``.altmacro``.
 _ASSEMBLER_READS = (b"incbin", b".include", b'.inc"', b'"inc"', b".altmacro", b"\\x2e", b"\\x02e", b"\\056", b"\\56")
-#: An include directive (``#``, the digraph ``%:``, the trigraph ``??=``;
-#: comments between), anywhere on a line: what follows the keyword is a
-#: quoted name, an angled one, or a macro.
 #: What makes the rest of a file a system header, which -MMD lists nothing
 #: it includes from: the pragma (gcc's and clang's spelling), or a GNU line
 #: marker (``# 12 "name" 3``; any marker counts).
 _SYSTEM_HEADER_PRAGMA = b"system_header"
 _LINE_MARKER = re.compile(rb"^[ \t]*#[ \t]*[0-9]", re.MULTILINE)
 #: Search options that add system directories (or move where gcc looks for
-#: them): a call with any of them keeps -MMD in preprocessor mode.
-_SYSTEM_SEARCH_OPTIONS = ("-isystem", "-idirafter", "-iwithprefix", "-iwithsysroot", "-cxx-isystem",
-                          "-iframework", "-imultilib", "-iprefix", "-I-", "-F")
+#: them), by their option-table spelling: a call with any of them (or
+#: ``-I-``) keeps -MMD in preprocessor mode.
+_SYSTEM_SEARCH_OPTIONS = frozenset({"-isystem", "-isystem-after", "-idirafter", "-iwithprefix", "-iwithprefixbefore",
+                                    "-iwithsysroot", "-cxx-isystem", "-iframework", "-imultilib", "-iprefix", "-F"})
+#: An include directive (``#``, the digraph ``%:``, the trigraph ``??=``;
+#: comments between), anywhere on a line: what follows the keyword is a
+#: quoted name, an angled one, or a macro.
 _INCLUDE = re.compile(rb'(?:#|%:|\?\?=)(?:[ \t]|/\*.*?\*/)*(?:include_next|include|import)(?:[ \t]|/\*.*?\*/)*(\S)([^\n]*)')
 
 
@@ -221,7 +223,8 @@ def plan(invocation: Invocation, parsed: ParsedInvocation, call: GccCall, contex
         return "debug information with prefix maps: the recorded names are keyed from the preprocessor's markers"
     depfile = call.depfile
     user_only = depfile is not None and not depfile.system_headers
-    if user_only and any(a.startswith(_SYSTEM_SEARCH_OPTIONS) for a in call.search_arguments):
+    search_options = OPTIONS.parse(call.search_arguments) if user_only else []
+    if any(a.spec is not None and a.spec.spelling in _SYSTEM_SEARCH_OPTIONS or a.value == "-" for a in search_options):
         return "-MMD leaves system headers out of the dependency file (the call adds system directories)"
     if depfile is None and call.record_command_line:
         return "the object records its command line, which an added -MD would change"
@@ -232,7 +235,7 @@ def plan(invocation: Invocation, parsed: ParsedInvocation, call: GccCall, contex
     if isinstance(search, str):
         return search
     if user_only:
-        system = _system_directory(search, call.search_arguments, invocation.cwd)
+        system = _system_directory(search, search_options, invocation.cwd)
         if system is not None:
             return f"-MMD leaves system headers out of the dependency file (system directory {system})"
     assembler_list = context.scratch_dir / ASSEMBLER_LIST if _assembler_lists(invocation, call, context) else None
@@ -278,24 +281,12 @@ def _assembler_lists(invocation: Invocation, call: GccCall, context: PluginConte
     return known
 
 
-def _system_directory(search: SearchPath, arguments: tuple[str, ...], cwd: Path) -> str | None:
+def _system_directory(search: SearchPath, options: list[ParsedArg], cwd: Path) -> str | None:
     """A directory of the search list that the call's ``-I``/``-iquote``
     options did not give -- a system directory, whose headers -MMD leaves
     out --, or None when every one came from them."""
-    given: set[str] = set()
-    i = 0
-    while i < len(arguments):
-        token = arguments[i]
-        for option in ("-iquote", "-I"):
-            if token.startswith(option):
-                value = token[len(option):]
-                if not value and i + 1 < len(arguments):
-                    i += 1
-                    value = arguments[i]
-                if value:
-                    given.add(os.path.realpath(resolve(cwd, value)))
-                break
-        i += 1
+    given = {os.path.realpath(resolve(cwd, a.value)) for a in options
+             if a.spec is not None and a.spec.spelling in ("-I", "-iquote") and a.value}
     for directory in (*search.quote, *search.bracket):
         if os.path.realpath(resolve(cwd, directory)) not in given:
             return directory
