@@ -32,6 +32,7 @@ from ..context import CallContext
 from ..errors import ProbeError
 from ..paths import BaseDirectories
 from ..stats import StatsDelta
+from .freshness import file_clock_ns
 
 log = logging.getLogger("pycache")
 
@@ -108,9 +109,9 @@ class Call:
 
     request: CompileRequest
     started: float = field(default_factory=time.monotonic)
-    #: wall clock when the call started, before it read any input: files
-    #: written since cannot be vouched for (`freshness`)
-    started_ns: int = field(default_factory=time.time_ns)
+    #: when the call started, before it read any input, by the clock files
+    #: are stamped with: files written since cannot be vouched for (`freshness`)
+    started_ns: int = field(default_factory=file_clock_ns)
     delta: StatsDelta = field(default_factory=StatsDelta)
     label: str = ""
     compiler: str | None = None

@@ -12,20 +12,29 @@ read of it during the call saw the same content. ``ctime`` matters because
 ``mtime`` can be set back (``touch -d``, ``cp -p``, unpacking an archive);
 the kernel sets ``ctime`` on every write and nobody can set it back.
 
-Two margins make the comparison safe against the clocks involved: the
-kernel stamps files with a coarse clock that may lag the wall clock by a
-scheduler tick (`MARGIN_NS`), and a file system that stores whole seconds
-(``ctime`` with no sub-second part) is given `COARSE_MARGIN_NS`. A file
-edited within the margin before the call is treated as changed: the call
-is compiled and not stored, and the next one stores normally. A remote
-file system whose server clock runs behind this machine's by more than
-the margin defeats the proof (as it does ccache's).
+The call's start is read from the clock files are stamped with: Linux
+stamps them from the coarse wall clock (``CLOCK_REALTIME_COARSE``, up to a
+scheduler tick behind the wall clock; multigrain stamps are finer, never
+earlier), so a file written after the start carries a stamp at or after
+it, and `STAMP_MARGIN_NS` only covers stamps truncated to microseconds.
+Where that clock is not known, the wall clock is read and `MARGIN_NS`
+covers the tick. Stamps truncated further get more: `COARSE_MARGIN_NS` for
+whole seconds (``ctime`` with no sub-second part), `MARGIN_NS` for whole
+milliseconds. A file edited within the margin before the call is treated
+as changed: the call is compiled and not stored, and the next one stores
+normally. (With the wall clock and its 20 ms margin, cargo's pipelined
+builds lost a crate a build: the next crate starts some 17 ms after its
+dependency's ``.rmeta`` is written.) A remote file system whose server
+clock runs behind this machine's defeats the proof (as it does ccache's).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import sys
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,16 +43,38 @@ from ..api import NotCacheable, Outputs
 if TYPE_CHECKING:
     from .call import Call
 
-#: The coarse kernel clock lags the wall clock by at most a tick (1-10 ms).
+#: The coarse kernel clock lags the wall clock by at most a tick (1-10 ms);
+#: also the margin of millisecond stamps.
 MARGIN_NS = 20_000_000
 #: Whole-second timestamps: the file may have been written up to two seconds
 #: (FAT's granularity) after the second it is stamped with.
 COARSE_MARGIN_NS = 2_000_000_000
+#: Start and stamps from the same clock: stamps cut to microseconds (or
+#: anything finer than a millisecond).
+STAMP_MARGIN_NS = 1_000_000
+#: Linux's clock id for CLOCK_REALTIME_COARSE (the time module has no name for it).
+_CLOCK_REALTIME_COARSE = 5
+
+
+def _file_clock() -> tuple[Callable[[], int], int]:
+    """The clock to read a call's start from, and the margin it needs."""
+    if sys.platform.startswith("linux"):
+        try:
+            time.clock_gettime_ns(_CLOCK_REALTIME_COARSE)
+        except OSError:
+            pass
+        else:
+            return partial(time.clock_gettime_ns, _CLOCK_REALTIME_COARSE), STAMP_MARGIN_NS
+    return time.time_ns, MARGIN_NS
+
+
+#: ``file_clock_ns()``: now, as the kernel would stamp a file written now.
+file_clock_ns, _CLOCK_MARGIN_NS = _file_clock()
 
 
 def first_changed(paths: Iterable[str | os.PathLike[str]], started_ns: int) -> tuple[Path, str] | None:
     """The first of ``paths`` that is gone or was written at or after
-    ``started_ns`` (``time.time_ns()`` when the call started), with why;
+    ``started_ns`` (`file_clock_ns` when the call started), with why;
     None when every one is provably unchanged since then."""
     for path in dict.fromkeys(os.fspath(p) for p in paths):
         try:
@@ -51,7 +82,12 @@ def first_changed(paths: Iterable[str | os.PathLike[str]], started_ns: int) -> t
         except OSError as exc:
             return Path(path), f"gone ({exc.strerror or exc})"
         newest = max(st.st_mtime_ns, st.st_ctime_ns)
-        margin = COARSE_MARGIN_NS if st.st_ctime_ns % 1_000_000_000 == 0 else MARGIN_NS
+        if st.st_ctime_ns % 1_000_000_000 == 0:
+            margin = COARSE_MARGIN_NS
+        elif st.st_ctime_ns % 1_000_000 == 0:
+            margin = max(MARGIN_NS, _CLOCK_MARGIN_NS)
+        else:
+            margin = _CLOCK_MARGIN_NS
         if newest >= started_ns - margin:
             return Path(path), "written since the call started"
     return None
