@@ -149,6 +149,13 @@ CACHEABLE = [
     ("-fpch-preprocess stays out of the -E run", ["-c", "a.c", "-fpch-preprocess"],
      dict(key=("-fpch-preprocess", FORCED), private=dict(preprocess_arguments=("-E", "a.c")))),
     ("-frecord-gcc-switches", ["-c", "a.c", "-frecord-gcc-switches"], dict(private=dict(record_command_line=True))),
+    # -S: the assembly is the output (NAME.s without -o), keyed apart from an object
+    ("-S", ["-S", "a.c"], dict(outputs={"object": ("a.s", True)}, key=("-S", FORCED), ignored=("-S",),
+                               private=dict(assembly=True, object_path="a.s"))),
+    ("-c -S: -S wins", ["-c", "-S", "a.c", "-o", "out/a.s"],
+     dict(outputs={"object": ("out/a.s", True)}, key=("-S", FORCED), private=dict(assembly=True))),
+    ("-S -fverbose-asm lists the switches", ["-S", "a.c", "-fverbose-asm"],
+     dict(key=("-fverbose-asm", "-S", "-fdiagnostics-color=auto"), run=None, private=dict(record_command_line=True))),
     # issue 13 B4: assembler options that are only flags, with a separate value
     ("assembler flags and search path", ["-c", "a.c", "-Wa,--noexecstack,-I,inc", "-Xassembler", "--defsym",
                                          "-Xassembler", "X=1"],
@@ -203,8 +210,8 @@ def test_response_files_are_expanded_but_run_as_given(tmp_path: Path) -> None:
 NOT_CACHEABLE = [
     ("linking", ["a.c", "-o", "a"], "linking"),
     ("linking several", ["a.c", "b.c"], "linking"),
-    ("-S", ["-S", "a.c"], "assembly-output"),
-    ("-c -S", ["-c", "-S", "a.c"], "assembly-output"),
+    ("-S on an assembler source", ["-S", "a.S"], "assembly-output"),
+    ("-S -gsplit-dwarf", ["-S", "-g", "-gsplit-dwarf", "a.c"], "unsupported-option"),
     ("several sources", ["-c", "a.c", "b.c"], "multiple-sources"),
     ("stdin", ["-c", "-x", "c", "-"], "stdin-input"),
     ("output to stdout", ["-c", "a.c", "-o", "-"], "output-to-stdout"),

@@ -236,7 +236,7 @@ NOT_CACHEABLE = [
     (["gcc", "-c", "a.c", "-Iinc", "-o", "-"], "not_cacheable", "output-to-stdout"),
     (["gcc", "-c", "a.c", "-Iinc", "-Zbogus"], "not_cacheable", "unknown-option"),
     (["gcc", "-c", "a.c", "-Iinc", "-fstack-usage"], "not_cacheable", "extra-output"),
-    (["gcc", "-S", "a.c", "-Iinc"], "not_cacheable", "assembly-output"),
+    (["gcc", "-S", "inc/s.S"], "not_cacheable", "assembly-output"),
     (["gcc", "-E", "a.c", "-Iinc"], "not_compilation", "preprocess-only"),
     (["gcc", "-M", "a.c", "-Iinc"], "not_compilation", "preprocess-only"),
     (["gcc", "--version"], "not_compilation", "version-probe"),
@@ -247,6 +247,7 @@ NOT_CACHEABLE = [
 def test_not_cacheable_calls_run_and_are_counted(penv: PycacheEnv, tree: Path) -> None:
     write(tree / "b.c", "int b;\n")
     write(tree / "m.cpp", "export module m;\nexport int m() { return 1; }\n")
+    write(tree / "inc" / "s.S", ".text\nnop\n")
     for argv, _, _ in NOT_CACHEABLE:
         stdin = b"int s;\n" if "-" in argv else None
         reference = subprocess.run(argv, cwd=tree, input=stdin, capture_output=True, env=penv.env)

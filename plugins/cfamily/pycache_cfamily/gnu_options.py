@@ -320,6 +320,10 @@ GNU_OPTIONS = OptionTable(
         _cg("-fembed-bitcode", kind=K.RECORD_COMMAND_LINE),
         _cg("-fembed-bitcode", F.EQUALS, kind=K.RECORD_COMMAND_LINE),
         _cg("-fembed-bitcode-marker", kind=K.RECORD_COMMAND_LINE),
+        # the assembly -S writes then lists gcc's code generation switches
+        # (no effect on an object: kept conservative for -c too)
+        _cg("-fverbose-asm", kind=K.RECORD_COMMAND_LINE),
+        _cg("-fno-verbose-asm"),
         # PCH use
         _cg("-fpch-preprocess", kind=K.PCH_PREPROCESS),
         # --- refused -f options -----------------------------------------------

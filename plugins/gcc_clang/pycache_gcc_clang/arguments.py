@@ -126,6 +126,8 @@ class GccCall:
     macro_files: tuple[str, ...] = ()
     #: why direct mode cannot be used ("" = it can)
     no_direct: str = ""
+    #: ``-S``: the output is the compiler's assembly, no assembler runs
+    assembly: bool = False
 
 
 @dataclass(slots=True)
@@ -167,6 +169,7 @@ class _Walk:
     macro_files: list[str] = field(default_factory=list)
     assembler_value_of: str | None = None  # an assembler option waiting for its value
     arches: int = 0
+    assembly: bool = False  # -S (which wins over -c, as in gcc and clang)
 
 
 Refusal = NotCacheable | NotCompilation | None
@@ -183,10 +186,6 @@ def _preprocess_only(arg: ParsedArg) -> NotCompilation:
     return NotCompilation(arg.spec.reason, f"{arg.tokens[0]} only preprocesses")
 
 
-def _assembly_only(arg: ParsedArg) -> NotCacheable:
-    return NotCacheable(arg.spec.reason, "-S writes assembly, not an object")
-
-
 def _on_verbose(walk: _Walk, arg: ParsedArg) -> Refusal:
     return NotCacheable(arg.spec.reason, f"{arg.tokens[0]} prints the compiler's commands")
 
@@ -200,6 +199,13 @@ def _on_refused(walk: _Walk, arg: ParsedArg) -> Refusal:
 
 def _on_compile(walk: _Walk, arg: ParsedArg) -> Refusal:
     walk.ignored.append("-c")
+    return None
+
+
+def _on_assembly(walk: _Walk, arg: ParsedArg) -> Refusal:
+    # Keyed once, by `_finish`: -S and -c -S write the same file.
+    walk.assembly = True
+    walk.ignored.append(arg.tokens[0])
     return None
 
 
@@ -464,7 +470,7 @@ _HANDLERS = exhaustive_handlers(
         # QUERY and PREPROCESS_ONLY decide before the walk; kept for completeness.
         K.QUERY: lambda walk, arg: _query(arg),
         K.PREPROCESS_ONLY: lambda walk, arg: _preprocess_only(arg),
-        K.ASSEMBLY_ONLY: lambda walk, arg: _assembly_only(arg),
+        K.ASSEMBLY_ONLY: _on_assembly,
         K.VERBOSE: _on_verbose,
         K.REFUSED: _on_refused,
         K.COMPILE: _on_compile,
@@ -526,10 +532,7 @@ def parse(invocation: Invocation) -> ParseOutcome:
     for arg in parsed:
         if arg.kind is K.PREPROCESS_ONLY:
             return _preprocess_only(arg)
-    if not any(a.kind is K.COMPILE for a in parsed):
-        assembly = next((a for a in parsed if a.kind is K.ASSEMBLY_ONLY), None)
-        if assembly is not None:
-            return _assembly_only(assembly)
+    if not any(a.kind in (K.COMPILE, K.ASSEMBLY_ONLY) for a in parsed):
         if not inputs:
             return NotCompilation(R.NO_INPUT, "no input file")
         return NotCacheable(R.LINKING, "no -c: the call links")
@@ -580,7 +583,16 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         # -MF/-MT without -MD/-MMD: gcc rejects or ignores them; not worth a guess.
         return NotCacheable(R.UNSUPPORTED_OPTION, "-MF/-MT/-MQ without -MD or -MMD")
 
-    object_path = output if output is not None else default_object_path(source)
+    if walk.assembly and language == "assembler-with-cpp":
+        return NotCacheable(R.ASSEMBLY_OUTPUT, "-S on an assembler source writes its preprocessed text to standard output")
+    if walk.assembly and walk.split_dwarf:
+        return NotCacheable(R.UNSUPPORTED_OPTION, "-gsplit-dwarf with -S: the split happens in the assembler, which -S does not run")
+    # Without -o, -S writes NAME.s, yet a dependency file still names NAME.o
+    # (gcc and clang alike).
+    target = output if output is not None else default_object_path(source)
+    object_path = output if output is not None else default_object_path(source, ".s" if walk.assembly else ".o")
+    if walk.assembly:
+        key.append("-S")
     key.extend(walk.trailing_language)
 
     depfile: DepFile | None = None
@@ -602,7 +614,7 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
     # object's path; dependency files and coverage notes are written through.
     outputs: dict[str, OutputSlot] = {"object": OutputSlot(path=Path(object_path), through_links=False)}
     if depfile is not None:
-        named = {"object": object_path} if depfile.rewritten_target else {}
+        named = {"object": target} if depfile.rewritten_target else {}
         text = MakeDepfile(layouts=(GNU_MKDEPS, LLVM_DEPFILE), outputs=named)
         outputs["depfile"] = OutputSlot(path=Path(depfile.path), text=text)
     if walk.split_dwarf:
@@ -655,6 +667,7 @@ def _finish(invocation: Invocation, walk: _Walk, arguments: tuple[str, ...]) -> 
         macro_arguments=tuple(walk.macro_args),
         macro_files=tuple(walk.macro_files),
         no_direct=walk.no_direct,
+        assembly=walk.assembly,
     )
     return ParsedInvocation(
         language=language,

@@ -252,12 +252,13 @@ _ASSEMBLER_PROBES: dict[tuple, bool] = {}
 
 def _assembler_lists(invocation: Invocation, call: GccCall, context: PluginContext) -> bool:
     """Whether this call's compile can be given ``-Wa,--MD,<file>``: gcc
-    (clang's integrated assembler refuses it), an assembler that accepts
-    it -- one probe per compiler --, a compile on this host (no
-    PYCACHE_PREFIX_COMMAND), and nothing in the call that picks another
-    assembler (``-B``), asks for a list itself, or records the command line."""
+    (clang's integrated assembler refuses it) running its assembler (no
+    ``-S``), an assembler that accepts it -- one probe per compiler --, a
+    compile on this host (no PYCACHE_PREFIX_COMMAND), and nothing in the
+    call that picks another assembler (``-B``), asks for a list itself, or
+    records the command line."""
     kind = context.identity.details.get("kind", "") if context.identity is not None else ""
-    if kind != "gcc" or call.record_command_line or getattr(context, "compiled_elsewhere", False):
+    if kind != "gcc" or call.assembly or call.record_command_line or getattr(context, "compiled_elsewhere", False):
         return False  # (a distcc host would write the list there, and distcc compiles such a call locally)
     if any(a.startswith("-B") or (a.startswith(("-Wa,", "-Xassembler")) and "MD" in a) for a in invocation.arguments):
         return False
