@@ -180,6 +180,7 @@ NOT_CACHEABLE = [
     ("-Xcompiler -Wp,-MD", ["-c", "kern.cu", "-Xcompiler", "-Wp,-MD,x.d"], "extra-output"),
     ("-Xcompiler -save-temps", ["-c", "kern.cu", "-Xcompiler", "-save-temps"], "save-temps"),
     ("-Xcompiler -E", ["-c", "kern.cu", "-Xcompiler=-E"], "preprocess-only"),
+    ("-Xcompiler -S", ["-c", "kern.cu", "-Xcompiler", "-S"], "assembly-output"),
     ("-Xcompiler -fprofile-use", ["-c", "kern.cu", "-Xcompiler", "-fprofile-use"], "profile-use"),
     ("-Xcompiler -P", ["-c", "kern.cu", "-Xcompiler", "-P"], "unsupported-preprocessor-option"),
     ("-Xcompiler -mllvm unchecked", ["-c", "kern.cu", "-Xcompiler", "-mllvm,-time-passes"], "unsupported-mllvm"),

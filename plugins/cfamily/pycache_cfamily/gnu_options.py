@@ -50,7 +50,8 @@ class GnuKind(OptionKind):
     QUERY = "query"
     #: ``-E``, ``-M``, ``-MM``: stops after preprocessing
     PREPROCESS_ONLY = "preprocess-only"
-    #: ``-S``: stops at assembly
+    #: ``-S``: stops at assembly, which is then the output (gcc_clang caches
+    #: it; a parser that does not, refuses it as ``assembly-output``)
     ASSEMBLY_ONLY = "assembly-only"
     #: ``-v``: prints the commands (a version probe without inputs)
     VERBOSE = "verbose"
@@ -132,7 +133,7 @@ class GnuKind(OptionKind):
         return self in _REFUSING
 
 
-_REFUSING = frozenset({GnuKind.QUERY, GnuKind.PREPROCESS_ONLY, GnuKind.ASSEMBLY_ONLY, GnuKind.VERBOSE, GnuKind.REFUSED})
+_REFUSING = frozenset({GnuKind.QUERY, GnuKind.PREPROCESS_ONLY, GnuKind.VERBOSE, GnuKind.REFUSED})
 K = GnuKind
 
 
@@ -142,7 +143,6 @@ def _refuse(spelling: str, form: ArgForm, reason: str, *, kind: GnuKind = K.REFU
 
 _query = partial(_refuse, kind=K.QUERY)
 _preprocess_only = partial(_refuse, kind=K.PREPROCESS_ONLY)
-_assembly_only = partial(_refuse, kind=K.ASSEMBLY_ONLY)
 
 
 def _cg(spelling: str, form: ArgForm = F.FLAG, kind: GnuKind = K.CODEGEN, **kw) -> OptionSpec:
@@ -163,7 +163,7 @@ GNU_OPTIONS = OptionTable(
         OptionSpec("-c", F.FLAG, K.COMPILE),
         OptionSpec("-o", F.JOINED_OR_SEPARATE, K.OUTPUT, path=True),
         OptionSpec("-x", F.JOINED_OR_SEPARATE, K.LANGUAGE),
-        _assembly_only("-S", F.FLAG, R.ASSEMBLY_OUTPUT),
+        OptionSpec("-S", F.FLAG, K.ASSEMBLY_ONLY),
         _preprocess_only("-E", F.FLAG, R.PREPROCESS_ONLY),
         _preprocess_only("-M", F.FLAG, R.PREPROCESS_ONLY),
         _preprocess_only("-MM", F.FLAG, R.PREPROCESS_ONLY),

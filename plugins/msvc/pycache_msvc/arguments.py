@@ -466,7 +466,7 @@ _HANDLERS: dict = exhaustive_handlers(
         K.REFUSED: _refused,
         G.QUERY: _refused,
         G.PREPROCESS_ONLY: _refused,
-        G.ASSEMBLY_ONLY: lambda walk, arg, tokens: NotCacheable(arg.spec.reason, f"{' '.join(tokens)} writes assembly, not an object"),
+        G.ASSEMBLY_ONLY: _refuse_with(R.ASSEMBLY_OUTPUT, "it writes assembly, not an object"),
         G.VERBOSE: lambda walk, arg, tokens: NotCacheable(arg.spec.reason, f"{' '.join(tokens)} prints the compiler's commands"),
         G.REFUSED: _refused,
         G.COMPILE: _ignored,

@@ -62,6 +62,7 @@ HOST_SUFFIXES = frozenset({".c", ".cc", ".cxx", ".cpp", ".c++", ".C", ".cp", ".C
 _HOST_REFUSED_KINDS = {
     GnuKind.OUTPUT: R.UNSUPPORTED_OPTION,
     GnuKind.COMPILE: R.UNSUPPORTED_OPTION,
+    GnuKind.ASSEMBLY_ONLY: R.ASSEMBLY_OUTPUT,
     GnuKind.LANGUAGE: R.UNSUPPORTED_OPTION,
     GnuKind.DEPFILE: R.EXTRA_OUTPUT,
     GnuKind.DEPFILE_NAME: R.EXTRA_OUTPUT,
