@@ -555,6 +555,11 @@ class PluginContext(Protocol):
         """Hex digest of a directory's entry names (not their contents),
         memoised by the directory's times; None when it is no directory."""
 
+    def existing(self, paths: Iterable[str]) -> set[str]:
+        """Which of ``paths`` have a directory entry now (each as
+        ``os.path.lexists`` would say), answered with one ``stat`` per
+        directory and its memoised listing where it has settled."""
+
     def hash_bytes(self, data: bytes) -> str:
         """Hex digest of bytes."""
 

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -71,7 +71,7 @@ class CallContext:
         self.helper_seconds = 0.0
         #: every file hashed for this call, in order: what its key and
         #: manifest vouch for (checked unchanged before anything is stored)
-        self.hashed_files: dict[Path, None] = {}
+        self.hashed_files: dict[str, None] = {}  # as strings: a kernel unit hashes ~800 headers
 
     @property
     def scratch_dir(self) -> Path:
@@ -90,11 +90,14 @@ class CallContext:
 
     def hash_file(self, path: Path) -> str:
         digest = self._digests.digest(path)
-        self.hashed_files[Path(path)] = None
+        self.hashed_files[os.fspath(path)] = None
         return digest
 
     def hash_directory(self, path: Path) -> str | None:
         return self._digests.listing_digest(path)
+
+    def existing(self, paths: Iterable[str]) -> set[str]:
+        return self._digests.existing(paths)
 
     def hash_bytes(self, data: bytes) -> str:
         return digest_bytes(data)

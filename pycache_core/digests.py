@@ -144,6 +144,32 @@ class FileDigests:
                 return True
         return False
 
+    def existing(self, paths: Iterable[str]) -> set[str]:
+        """Which of ``paths`` have a directory entry (as ``os.path.lexists``
+        says of each), found as `any_exists` finds them: one ``stat`` per
+        directory and a memoised listing where the directory has settled,
+        each name on its own elsewhere. A miss asks this of the thousands
+        of places a header could have been found first."""
+        by_directory: dict[str, list[tuple[str, str]]] = {}
+        for path in paths:
+            directory, _, name = path.rpartition("/")
+            key = directory or ("/" if path.startswith("/") else ".")
+            by_directory.setdefault(key, []).append((name, path))
+        witness = getattr(self._local, "witness", None)
+        found: set[str] = set()
+        lexists = os.path.lexists
+        for directory, names in by_directory.items():
+            listing = self._listing(directory, witness, settled_only=True) if len(names) > FEW_NAMES else _UNLISTED
+            if listing is None:
+                continue  # no such directory (or not one): nothing inside it exists
+            for name, path in names:
+                if listing is _UNLISTED or name in ("", ".", ".."):  # names no listing holds
+                    if lexists(path):
+                        found.add(path)
+                elif name in listing:
+                    found.add(path)
+        return found
+
     def _listing(self, directory: str, witness: Witness | None, settled_only: bool = False) -> frozenset[str] | None:
         """The listing of ``directory``, memoised while its times hold;
         None when there is no such directory, `_UNLISTED` when it cannot

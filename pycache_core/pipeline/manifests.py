@@ -26,7 +26,6 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..api import Outputs
@@ -190,7 +189,7 @@ def record(
     absent = dict.fromkeys([*deps.absent, *(extra.absent if extra else ())])
     env_names = dict.fromkeys([*deps.env_names, *(extra.env_names if extra else ())])
     try:
-        file_digests = tuple((bases.portable_path(os.fspath(p)), context.hash_file(Path(p))) for p in files)
+        file_digests = tuple((bases.portable_path(os.fspath(p)), context.hash_file(p)) for p in files)
     except OSError as exc:
         context.log.debug("no manifest recorded: %s", exc)
         return None

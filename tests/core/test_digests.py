@@ -117,3 +117,35 @@ def test_a_racy_check_proves_nothing(tree):
     subject = object()
     assert prove(digests, "k", subject, files, absent)
     assert not digests.proven("k", subject)
+
+
+@pytest.mark.parametrize("settled", [True, False], ids=["settled listings", "racy directories"])
+def test_existing_answers_as_lexists_does(request, tmp_path, settled):
+    """`FileDigests.existing` (a miss's shadowing checks) says of each path
+    what ``os.path.lexists`` says: files, directories, dangling links,
+    names in missing directories, relative paths, and the names no listing
+    holds -- whether it reads listings (settled directories) or not."""
+    if settled:
+        request.getfixturevalue("no_racy_window")
+    for name in ("a.h", "b.h", "c.h", "sub/d.h"):
+        (tmp_path / "inc" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "inc" / name).write_text("")
+    (tmp_path / "inc" / "dangling.h").symlink_to(tmp_path / "nowhere.h")
+    (tmp_path / "inc" / "dir.h").mkdir()
+    inc = f"{tmp_path}/inc"
+    names = ["a.h", "b.h", "x.h", "y.h", "sub", "sub/d.h", "sub/e.h", "dangling.h", "dir.h", ".", "..", "", "c.h"]
+    paths = [f"{inc}/{n}" for n in names] + [f"{tmp_path}/nodir/a.h", f"{tmp_path}/nodir/b.h", f"{tmp_path}/nodir/c.h", "/", "/tmp"]
+    digests = FileDigests()
+    expected = {p for p in paths if os.path.lexists(p)}
+    assert digests.existing(paths) == expected
+    # a name added later is seen: adding it changes the directory's times
+    settle()
+    (tmp_path / "inc" / "x.h").write_text("")
+    assert digests.existing(paths) == expected | {f"{inc}/x.h"}
+    # relative paths, answered against the working directory
+    old = os.getcwd()
+    os.chdir(tmp_path / "inc")
+    try:
+        assert digests.existing(["a.h", "b.h", "q.h", "c.h", "sub/d.h"]) == {"a.h", "b.h", "c.h", "sub/d.h"}
+    finally:
+        os.chdir(old)

@@ -35,6 +35,7 @@ from .preprocessed import Marker
 __all__ = [
     "SearchPath",
     "UnrecordableLookup",
+    "first_missing_each",
     "has_include_lookups",
     "parse_search_path",
     "preprocessor_messages",
@@ -170,7 +171,8 @@ def _names_under(path: str, directory: str) -> str | None:
 
 
 def shadow_candidates(
-    markers: Iterable[Marker], search: SearchPath, cwd: Path, *, includer_stack: bool = False, strict: bool = False
+    markers: Iterable[Marker], search: SearchPath, cwd: Path, *, includer_stack: bool = False, strict: bool = False,
+    existing: Callable[[Iterable[str]], set[str]] | None = None,
 ) -> list[Path]:
     """Paths that, if created, would be found instead of a header read now.
 
@@ -187,19 +189,14 @@ def shadow_candidates(
     would be a new candidate. ``strict``: raise `UnrecordableLookup` for a
     candidate that exists but is no regular file (a directory, a dangling
     link): the preprocessor skipped it, a file there later would be taken.
+    ``existing``: as for `first_missing_each`.
     """
     chain = [*search.quote, *search.bracket]
     # Per directory once, not per header (a kernel unit: ~800 headers, ~10 directories).
     chain_normalised = [os.path.normpath(d) for d in chain]
     absent: dict[Path, None] = {Path(resolve(cwd, d)): None for d in search.missing}
-    found_absent: dict[str, None] = {}  # made Paths at the end: one per distinct string
-    exists_cache: dict[str, bool] = {}
+    pairs: dict[tuple[str, str], None] = {}  # (directory, name): the name must not be found there
     resolved: dict[str, str] = {}
-
-    def exists(p: str) -> bool:
-        if p not in exists_cache:
-            exists_cache[p] = os.path.lexists(p)
-        return exists_cache[p]
 
     def resolved_dir(directory: str) -> str:
         if directory not in resolved:
@@ -229,12 +226,13 @@ def shadow_candidates(
         searched = [d or "." for d in own] + chain
         for position, name in splits:
             for earlier in searched[:position]:
-                directory = resolved_dir(earlier)
-                candidate = _first_missing(directory, name, exists)
-                if candidate is not None:
-                    found_absent[candidate] = None
-                elif strict:
-                    _taken_or_unrecordable(os.path.join(directory, name))
+                pairs[resolved_dir(earlier), name] = None
+    found_absent: dict[str, None] = {}  # made Paths at the end: one per distinct string
+    for (directory, name), candidate in first_missing_each(pairs, existing).items():
+        if candidate is not None:
+            found_absent[candidate] = None
+        elif strict:
+            _taken_or_unrecordable(os.path.join(directory, name))
     absent.update(dict.fromkeys(Path(candidate) for candidate in found_absent))
     return list(absent)
 
@@ -313,6 +311,37 @@ def has_include_lookups(
             else:
                 missing.append(Path(candidate))
     return found, missing
+
+
+#: (directory, name) -> the paths `first_missing_each` walks (pure; a
+#: build's units ask about the same places again and again).
+_WALKS: dict[tuple[str, str], tuple[str, ...]] = {}
+_WALKS_LIMIT = 200_000
+
+
+def first_missing_each(
+    pairs: Iterable[tuple[str, str]], existing: Callable[[Iterable[str]], set[str]] | None = None
+) -> dict[tuple[str, str], str | None]:
+    """`_first_missing` of many (directory, name) pairs, with every path it
+    walks asked about at once: ``existing`` answers which of them exist
+    (`PluginContext.existing`: a stat per directory rather than per name;
+    default: ``os.path.lexists`` of each)."""
+    walks: dict[tuple[str, str], tuple[str, ...]] = {}
+    for pair in pairs:
+        steps = _WALKS.get(pair)
+        if steps is None:
+            path, taken = pair[0], []
+            for part in pair[1].split("/"):
+                path = f"{path}/{part}" if path != "/" else f"/{part}"
+                taken.append(path)
+            steps = tuple(taken)
+            if len(_WALKS) >= _WALKS_LIMIT:
+                _WALKS.clear()
+            _WALKS[pair] = steps
+        walks[pair] = steps
+    wanted = {step for steps in walks.values() for step in steps}
+    present = existing(wanted) if existing is not None else {p for p in wanted if os.path.lexists(p)}
+    return {pair: next((step for step in steps if step not in present), None) for pair, steps in walks.items()}
 
 
 def _first_missing(directory: str, name: str, exists: Callable[[str], bool]) -> str | None:

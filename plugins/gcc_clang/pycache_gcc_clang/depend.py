@@ -64,6 +64,7 @@ from pycache_cfamily.environment import english_messages_env
 from pycache_cfamily.includes import (
     SearchPath,
     UnrecordableLookup,
+    first_missing_each,
     has_include_lookups,
     parse_search_path,
     resolve,
@@ -365,10 +366,10 @@ def reported(
         return NotCacheable(DEPEND_UNREADABLE, f"{chosen.depfile} does not start with the source {call.source}")
     digests: dict[str, str] = {}
     facts: dict[str, _Facts] = {}
-    for name in listed:
-        path = resolve(cwd, name)
+    paths = {name: resolve(cwd, name) for name in listed}  # strings: ~800 headers a kernel unit
+    for name, path in paths.items():
         try:
-            digest = digests[name] = context.hash_file(Path(path))
+            digest = digests[name] = context.hash_file(path)
             known = _FACTS.get(digest)
             if known is None:
                 known = _facts_of(Path(path).read_bytes())
@@ -389,7 +390,7 @@ def reported(
     search = chosen.search
     looked_up: list[Path] = []
     try:
-        absent = _shadows(listed, facts, search, cwd, call.include_files)
+        absent = _shadows(listed, facts, search, cwd, call.include_files, context)
         unit_dirs = tuple(dict.fromkeys(os.path.dirname(resolve(cwd, n)) for n in listed))
         for name, known in facts.items():
             if not known.has_include:
@@ -410,10 +411,9 @@ def reported(
     key_path = context.portable_path if relocatable else as_is
     components = [KeyComponent("keyed-by", "the compile's dependency list")]
     files: list[Path] = []
-    for name in listed:
-        path = Path(resolve(cwd, name))
-        components.append(KeyComponent(f"file:{key_path(os.fspath(path))}", digests[name]))
-        files.append(path)
+    for name, path in paths.items():
+        components.append(KeyComponent(f"file:{key_path(path)}", digests[name]))
+        files.append(Path(path))
     for path in dict.fromkeys(looked_up):
         try:
             components.append(KeyComponent(f"file:{key_path(os.fspath(path))}", context.hash_file(path)))
@@ -546,48 +546,55 @@ def _names_under(path: str, directory: str) -> str | None:
     return None
 
 
-def _first_missing(directory: str, name: str) -> str | None:
-    """``directory/name``, shortened to its first missing ancestor below
-    ``directory``; None when it exists (then it must be a regular file)."""
-    path = directory
-    for part in name.split("/"):
-        path = f"{path}/{part}" if path != "/" else f"/{part}"
-        if not os.path.lexists(path):
-            return path
-    if not os.path.isfile(path):
-        kind = "a dangling link" if os.path.islink(path) else "no regular file"
-        raise UnrecordableLookup(f"{path} is {kind}: a file created there would be found")
-    return None
+#: (cwd, search chain), header as listed -> `_splits` of it: the same
+#: headers come back in unit after unit of a build.
+_SPLITS: dict[tuple[tuple[str, tuple[str, ...]], str], tuple[dict[str, None], dict[tuple[str, str], None]]] = {}
+_SPLITS_LIMIT = 100_000
+
+
+def _splits(name: str, chain: list[str], resolved_chain: list[str], cwd: Path
+            ) -> tuple[dict[str, None], dict[tuple[str, str], None]]:
+    """The names under which a header the compile read is found on the
+    search chain, and the (earlier directory, name) places searched before
+    each: a pure function of its arguments."""
+    normal = os.path.normpath(resolve(cwd, name))
+    unders: dict[str, None] = {}
+    pairs: dict[tuple[str, str], None] = {}
+    for index, directory in enumerate(chain):
+        under = _names_under(name, directory)
+        if under is None:
+            under = _names_under(normal, os.path.normpath(resolved_chain[index]))
+        if under is None:
+            continue
+        unders[under] = None
+        if not os.path.isabs(under):
+            pairs.update(dict.fromkeys((earlier, under) for earlier in resolved_chain[:index]))
+    return unders, pairs
 
 
 def _shadows(listed: list[str], facts: Mapping[str, _Facts], search: SearchPath, cwd: Path,
-             include_files: tuple[str, ...]) -> list[Path]:
+             include_files: tuple[str, ...], context: PluginContext) -> list[Path]:
     """Paths that must stay absent (see the module docstring)."""
     chain = [*search.quote, *search.bracket]
     resolved_chain = [resolve(cwd, d.rstrip("/") or "/") for d in chain]
     absent: dict[str, None] = {resolve(cwd, d): None for d in search.missing}
     split_names: dict[str, None] = {}  # every name under which a file read is found on the list
-    checked: set[tuple[str, str]] = set()
+    pairs: dict[tuple[str, str], None] = {}  # (directory, name): the name must not be found there
 
     def must_stay_absent(directory: str, name: str) -> None:
-        if os.path.isabs(name) or (directory, name) in checked:
-            return
-        checked.add((directory, name))
-        candidate = _first_missing(directory, name)
-        if candidate is not None:
-            absent[candidate] = None
+        if not os.path.isabs(name):
+            pairs[directory, name] = None
 
+    chain_key = (os.fspath(cwd), tuple(chain))
     for name in listed[1:]:
-        normal = os.path.normpath(resolve(cwd, name))
-        for index, directory in enumerate(chain):
-            under = _names_under(name, directory)
-            if under is None:
-                under = _names_under(normal, os.path.normpath(resolved_chain[index]))
-            if under is None:
-                continue
-            split_names[under] = None
-            for earlier in resolved_chain[:index]:
-                must_stay_absent(earlier, under)
+        splits = _SPLITS.get((chain_key, name))
+        if splits is None:
+            splits = _splits(name, chain, resolved_chain, cwd)
+            if len(_SPLITS) >= _SPLITS_LIMIT:
+                _SPLITS.clear()
+            _SPLITS[chain_key, name] = splits
+        split_names.update(splits[0])
+        pairs.update(splits[1])
     for name in include_files:
         must_stay_absent(os.fspath(cwd), name)  # -include looks in the working directory first
     for name, known in facts.items():
@@ -599,6 +606,14 @@ def _shadows(listed: list[str], facts: Mapping[str, _Facts], search: SearchPath,
         if known.computed_include:
             for include in split_names:
                 must_stay_absent(own, include)
+    for (directory, name), candidate in first_missing_each(pairs, context.existing).items():
+        if candidate is not None:
+            absent[candidate] = None
+            continue
+        path = f"{directory}/{name}" if directory != "/" else f"/{name}"
+        if not os.path.isfile(path):  # there, yet not taken: a file created there would be
+            kind = "a dangling link" if os.path.islink(path) else "no regular file"
+            raise UnrecordableLookup(f"{path} is {kind}: a file created there would be found")
     return [Path(p) for p in absent]
 
 

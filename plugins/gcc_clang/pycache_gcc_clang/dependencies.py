@@ -319,7 +319,7 @@ def discover(
         reasons.append(f"framework directories or header maps on the include path ({search.unusual[0]})")
     else:
         try:
-            absent = shadow_candidates(markers, search, invocation.cwd, strict=True)
+            absent = shadow_candidates(markers, search, invocation.cwd, strict=True, existing=context.existing)
         except UnrecordableLookup as exc:
             manifest_ok = False
             reasons.append(str(exc))

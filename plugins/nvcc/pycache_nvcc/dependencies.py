@@ -303,7 +303,7 @@ def _manifest_inputs(
         if search is None:
             reasons.append(f"no include search list for the {_pass_name(step)} pass")
         else:
-            absent.update(dict.fromkeys(shadow_candidates(markers, search, cwd)))
+            absent.update(dict.fromkeys(shadow_candidates(markers, search, cwd, existing=context.existing)))
         for marker in markers:
             path = Path(os.path.normpath(invocation.resolve(marker.path)))
             files.setdefault(path, None)
