@@ -24,6 +24,27 @@ def test_put_get_remove(tmp_path):
     assert store.size() == (0, 0)
 
 
+def test_the_running_total_follows_puts_replacements_and_removals(tmp_path):
+    """The total `pycache stats` shows (and trimming starts from) is kept
+    in place in one small file, across stores opened anew (another process),
+    and read as before from a total written by an older pycache."""
+    store = LocalDiskBackend(tmp_path, 0)  # no limit: no trim recounts the total
+    store.put("entries/aa/aa01", b"x" * 1000)
+    store.put("entries/bb/bb01", b"y" * 500)
+    assert store.usage()["bytes"] == 1500
+    store.put("entries/aa/aa01", b"z" * 200)  # replaced: counted once, at its new size
+    again = LocalDiskBackend(tmp_path, 0)
+    assert again.usage()["bytes"] == 700 == again.size()[0]
+    again.remove("entries/bb/bb01")
+    assert store.usage()["bytes"] == 200
+    (store.store / "size").write_text("123456789012")  # an older writer's form, longer than what follows
+    store.put("entries/cc/cc01", b"w" * 8)
+    assert store.usage()["bytes"] == 123456789020
+    store.remove("entries/cc/cc01")
+    store.remove("entries/aa/aa01")
+    assert store.usage()["bytes"] == 123456789012 - 200 and list(tmp_path.glob("**/size.tmp*")) == []
+
+
 @pytest.mark.parametrize("key", ["../etc/passwd", "entries/../../x", "/abs", "entries/AB/x", ""])
 def test_keys_cannot_escape_the_store(tmp_path, key):
     with pytest.raises(StorageError):
