@@ -124,23 +124,19 @@ class FileDigests:
         changes with every object written), is not listed: each name is
         looked up itself.
         """
-        by_directory: dict[str, list[str]] = {}
-        for path in paths:
-            directory, _, name = path.rpartition("/")
-            by_directory.setdefault(directory or ("/" if path.startswith("/") else "."), []).append(name)
         witness = getattr(self._local, "witness", None)
-        for directory, names in by_directory.items():
+        for directory, names in _by_directory(paths).items():
             listing = self._listing(directory, witness, settled_only=True) if len(names) > FEW_NAMES else _UNLISTED
             if listing is None:
                 continue  # no such directory (or not one): nothing inside it exists
             if listing is _UNLISTED:
-                for name in names:
+                for name, _path in names:
                     path = f"{directory}/{name}"
                     if os.path.lexists(path):
                         return True
                     if witness is not None:
                         witness.absent.append(path)
-            elif not listing.isdisjoint(names):
+            elif not listing.isdisjoint(name for name, _path in names):
                 return True
         return False
 
@@ -150,15 +146,10 @@ class FileDigests:
         directory and a memoised listing where the directory has settled,
         each name on its own elsewhere. A miss asks this of the thousands
         of places a header could have been found first."""
-        by_directory: dict[str, list[tuple[str, str]]] = {}
-        for path in paths:
-            directory, _, name = path.rpartition("/")
-            key = directory or ("/" if path.startswith("/") else ".")
-            by_directory.setdefault(key, []).append((name, path))
         witness = getattr(self._local, "witness", None)
         found: set[str] = set()
         lexists = os.path.lexists
-        for directory, names in by_directory.items():
+        for directory, names in _by_directory(paths).items():
             listing = self._listing(directory, witness, settled_only=True) if len(names) > FEW_NAMES else _UNLISTED
             if listing is None:
                 continue  # no such directory (or not one): nothing inside it exists
@@ -274,6 +265,15 @@ class FileDigests:
                 return False
         lexists = os.path.lexists
         return not any(lexists(path) for path in proof.absent)
+
+
+def _by_directory(paths: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """``paths`` grouped by their directory, each as (name in it, path as given)."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for path in paths:
+        directory, _, name = path.rpartition("/")
+        grouped.setdefault(directory or ("/" if path.startswith("/") else "."), []).append((name, path))
+    return grouped
 
 
 def hash_file(path: str | os.PathLike[str]) -> str:

@@ -227,13 +227,9 @@ def shadow_candidates(
         for position, name in splits:
             for earlier in searched[:position]:
                 pairs[resolved_dir(earlier), name] = None
-    found_absent: dict[str, None] = {}  # made Paths at the end: one per distinct string
-    for (directory, name), candidate in first_missing_each(pairs, existing).items():
-        if candidate is not None:
-            found_absent[candidate] = None
-        elif strict:
-            _taken_or_unrecordable(os.path.join(directory, name))
-    absent.update(dict.fromkeys(Path(candidate) for candidate in found_absent))
+    found = first_missing_each(pairs, existing, strict=strict).values()
+    # Made Paths at the end: one per distinct string.
+    absent.update(dict.fromkeys(Path(candidate) for candidate in dict.fromkeys(found) if candidate is not None))
     return list(absent)
 
 
@@ -313,47 +309,53 @@ def has_include_lookups(
     return found, missing
 
 
-#: (directory, name) -> the paths `first_missing_each` walks (pure; a
-#: build's units ask about the same places again and again).
+#: (directory, name) -> the paths `_walk` gives (pure; a build's units ask
+#: about the same places again and again).
 _WALKS: dict[tuple[str, str], tuple[str, ...]] = {}
 _WALKS_LIMIT = 200_000
 
 
+def _walk(directory: str, name: str) -> tuple[str, ...]:
+    """The paths from ``directory``'s child down to ``directory/name``,
+    one per component of ``name`` (memoised)."""
+    steps = _WALKS.get((directory, name))
+    if steps is None:
+        path, taken = directory, []
+        for part in name.split("/"):
+            path = f"{path}/{part}" if path != "/" else f"/{part}"
+            taken.append(path)
+        steps = tuple(taken)
+        if len(_WALKS) >= _WALKS_LIMIT:
+            _WALKS.clear()
+        _WALKS[directory, name] = steps
+    return steps
+
+
 def first_missing_each(
-    pairs: Iterable[tuple[str, str]], existing: Callable[[Iterable[str]], set[str]] | None = None
+    pairs: Iterable[tuple[str, str]], existing: Callable[[Iterable[str]], set[str]] | None = None, *,
+    strict: bool = False,
 ) -> dict[tuple[str, str], str | None]:
     """`_first_missing` of many (directory, name) pairs, with every path it
     walks asked about at once: ``existing`` answers which of them exist
     (`PluginContext.existing`: a stat per directory rather than per name;
-    default: ``os.path.lexists`` of each)."""
-    walks: dict[tuple[str, str], tuple[str, ...]] = {}
-    for pair in pairs:
-        steps = _WALKS.get(pair)
-        if steps is None:
-            path, taken = pair[0], []
-            for part in pair[1].split("/"):
-                path = f"{path}/{part}" if path != "/" else f"/{part}"
-                taken.append(path)
-            steps = tuple(taken)
-            if len(_WALKS) >= _WALKS_LIMIT:
-                _WALKS.clear()
-            _WALKS[pair] = steps
-        walks[pair] = steps
+    default: ``os.path.lexists`` of each). ``strict``: raise
+    `UnrecordableLookup` for a pair that exists but is no regular file."""
+    walks = {pair: _walk(*pair) for pair in pairs}
     wanted = {step for steps in walks.values() for step in steps}
     present = existing(wanted) if existing is not None else {p for p in wanted if os.path.lexists(p)}
-    return {pair: next((step for step in steps if step not in present), None) for pair, steps in walks.items()}
+    found = {pair: next((step for step in steps if step not in present), None) for pair, steps in walks.items()}
+    if strict:
+        for (directory, name), candidate in found.items():
+            if candidate is None:
+                _taken_or_unrecordable(os.path.join(directory, name))
+    return found
 
 
 def _first_missing(directory: str, name: str, exists: Callable[[str], bool]) -> str | None:
     """``directory/name`` if it does not exist, shortened to its first
     missing ancestor below ``directory`` (one entry covers ``bits/*.h``);
     None when it exists."""
-    path = directory
-    for part in name.split("/"):
-        path = f"{path}/{part}" if path != "/" else f"/{part}"
-        if not exists(path):
-            return path
-    return None
+    return next((step for step in _walk(directory, name) if not exists(step)), None)
 
 
 def resolve(cwd: Path, path: str) -> str:

@@ -606,14 +606,9 @@ def _shadows(listed: list[str], facts: Mapping[str, _Facts], search: SearchPath,
         if known.computed_include:
             for include in split_names:
                 must_stay_absent(own, include)
-    for (directory, name), candidate in first_missing_each(pairs, context.existing).items():
-        if candidate is not None:
-            absent[candidate] = None
-            continue
-        path = f"{directory}/{name}" if directory != "/" else f"/{name}"
-        if not os.path.isfile(path):  # there, yet not taken: a file created there would be
-            kind = "a dangling link" if os.path.islink(path) else "no regular file"
-            raise UnrecordableLookup(f"{path} is {kind}: a file created there would be found")
+    # strict: a place that exists, yet was not taken, is no regular file: a file created there would be
+    found = first_missing_each(pairs, context.existing, strict=True).values()
+    absent.update(dict.fromkeys(candidate for candidate in found if candidate is not None))
     return [Path(p) for p in absent]
 
 
