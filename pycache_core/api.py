@@ -500,10 +500,21 @@ class Outputs:
     ``dependencies``: files/variables the compile itself reported (rustc's
     dep-info), merged into the manifest the core records; their components
     complete the key when discovery returned ``Dependencies(deferred=True)``.
+
+    ``rediscover``: for a deferred call, why the compile's own list cannot
+    key this result although discovery can (a file read that no list
+    vouches for: gcc's ``#pragma GCC dependency`` a macro may build, a
+    header -MMD leaves out). The core then runs
+    `pycache_discover_dependencies` again with ``context.depend_mode`` off,
+    keys and stores the result from what that finds, and -- where those
+    dependencies admit no manifest -- records in the call's manifest that
+    it must be discovered first: later calls with the same inputs skip
+    depend mode, in any server.
     """
 
     artifacts: tuple[Artifact, ...]
     dependencies: Dependencies | None = None
+    rediscover: str = ""
 
     def __post_init__(self) -> None:
         _freeze(self, artifacts=_tuple)
@@ -542,6 +553,8 @@ class PluginContext(Protocol):
     #: whose compile lists what it read may key a miss from that list --
     #: return ``Dependencies(deferred=True)`` and report the files from
     #: `pycache_collect_outputs` -- instead of running a preprocessor.
+    #: Off where an earlier compile of the call asked to be discovered
+    #: instead (`Outputs.rediscover`).
     depend_mode: bool
     #: The compile goes through ``PYCACHE_PREFIX_COMMAND`` (distcc, icecc):
     #: it may run on another host, so arguments that make it write a file

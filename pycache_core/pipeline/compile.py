@@ -97,7 +97,11 @@ def _cached_compile(engine: Engine, call: Call) -> CompileReply:
     tried = None  # the result key direct mode looked up and could not serve
     if call.manifest_key is not None and not call.recache:
         tried = manifests.match(engine, call)
-        if tried is not None:
+        if tried == manifests.DISCOVER_FIRST:
+            call.ready[2].depend_mode = False
+            call.ready[2].log.debug("an earlier compile asked to be discovered first: depend mode off")
+            tried = None
+        elif tried is not None:
             reply = _try_hit(engine, call, tried, "direct_hits")
             if reply is not None:
                 return reply
@@ -191,6 +195,13 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
         call.delta.reason("not_cacheable", reason, outputs.detail if outputs is not None else "")
         context.log.info("compiled but not stored: %s", outputs.detail if outputs is not None else reason)
         return reply
+    if outputs.rediscover and call.result_key is None:
+        rediscovered = _rediscover(engine, call, outputs.rediscover)
+        if rediscovered is not None:
+            call.delta.outcome("not_cacheable")
+            call.delta.reason("not_cacheable", rediscovered.reason, rediscovered.detail)
+            context.log.info("compiled but not stored: %s", rediscovered.detail)
+            return reply
     stale = freshness.stale_inputs(call, outputs)
     if stale is not None:
         # Hashed before or after the compile: the object may hold another content.
@@ -225,7 +236,7 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     call.delta.add("bytes_written", len(data))
     stored = time.monotonic()
     wanted = call.manifest_key is not None and not call.client_gone()
-    made = manifests.record(engine, call, outputs, result_key, entry.bound) if wanted else None
+    made = manifests.record(engine, call, outputs, result_key, entry.bound, discover_first=call.rediscovered) if wanted else None
     journal.write(engine, call, made)
     done = time.monotonic()
     context.log.info(
@@ -242,6 +253,24 @@ def _still_wanted(call: Call, when: str) -> None:
     compile stores nothing (the next build may already be writing)."""
     if call.client_gone():
         raise Cancelled(f"the client went away {when}")
+
+
+def _rediscover(engine: Engine, call: Call, why: str) -> NotCacheable | None:
+    """Key a deferred compile by discovery after all (`Outputs.rediscover`):
+    its dependencies, found with depend mode off, replace the deferred
+    ones; None once ``call.result_key`` is set, else why it cannot be."""
+    context = call.ready[2]
+    context.log.info("depend mode cannot key this compile (%s): discovering its dependencies", why)
+    context.depend_mode = False
+    deps = stages.dependencies(engine, call)
+    if deps is None:
+        return NotCacheable("dependencies-unreported", f"{why}; and discovery found nothing")
+    if isinstance(deps, NotCacheable):
+        return deps
+    if call.result_key is None:
+        return NotCacheable("dependencies-unreported", f"{why}; and discovery deferred again")
+    call.rediscovered = True
+    return None
 
 
 def _deferred_key(engine: Engine, call: Call, outputs: Outputs) -> str | NotCacheable:

@@ -99,7 +99,11 @@ def _explain_parsed(engine: Engine, call: Call, report: dict) -> dict:
     report["manifest_key"] = call.manifest_key
     records: list[ManifestRecord] = manifests.load(engine, call) if call.manifest_key is not None else []
     held = _first_holding(engine, call, records)
-    if held is not None:
+    if held == manifests.DISCOVER_FIRST:
+        call.ready[2].depend_mode = False
+        report["notes"].append("an earlier compile could not be keyed from its own list of dependencies: "
+                               "this call discovers them first")
+    elif held is not None:
         report.update(status="hit", mode="direct", key=held)
         return report
 
@@ -124,15 +128,13 @@ def _explain_parsed(engine: Engine, call: Call, report: dict) -> dict:
 
 
 def _first_holding(engine: Engine, call: Call, records: list[ManifestRecord]) -> str | None:
-    """As the compile's direct lookup: the first record that holds and whose
-    entry this call can use."""
-    invocation = call.invocation
-    assert invocation is not None and call.bases is not None
-    for record in records:
-        if manifests.record_holds(engine, record, invocation.env, call.bases):
-            # The compile tries the first holding record only.
-            return record.result_key if _unusable(engine, call, record.result_key) is None else None
-    return None
+    """As the compile's direct lookup: the key of the first record that
+    holds if this call can use its entry (or `manifests.DISCOVER_FIRST`)."""
+    record = manifests.first_holding(engine, call, records)
+    if record is None or record.result_key == manifests.DISCOVER_FIRST:
+        return None if record is None else record.result_key
+    # The compile tries the first holding record only.
+    return record.result_key if _unusable(engine, call, record.result_key) is None else None
 
 
 def _unusable(engine: Engine, call: Call, result_key: str) -> str | None:
@@ -149,7 +151,7 @@ def _unusable(engine: Engine, call: Call, result_key: str) -> str | None:
 def _compare(engine: Engine, call: Call, report: dict, earlier: dict | None, records: list[ManifestRecord]) -> None:
     if call.manifest_key is None:
         report["notes"].append("direct mode is off for this call: the files an earlier compile read were not recorded")
-    candidates = list(records)
+    candidates = [r for r in records if r.result_key != manifests.DISCOVER_FIRST]  # they name no entry
     if earlier is not None:
         own = journal.manifest_record(earlier)
         if own is not None and all(r.result_key != own.result_key for r in records):

@@ -11,6 +11,13 @@ file still hashes the same -- a hit without discovering dependencies;
 says why a record does not hold (``explain`` names them); `record_holds`
 is its first answer.
 
+A record whose result key is `DISCOVER_FIRST` names no entry: a deferred
+compile of these inputs could not be keyed from its own list, and the
+dependencies discovery found admit no manifest (`Outputs.rediscover`). It
+tells a later call to discover before it compiles -- a preprocessor-mode
+lookup instead of a depend-mode miss -- and is consulted only when no
+record of an entry holds.
+
 A server answers the same manifest again and again when a call repeats:
 `DecodedManifests` keeps the records of recently read manifests (by their
 stored bytes), and a record that held is kept as proven with the stat
@@ -40,6 +47,9 @@ if TYPE_CHECKING:
 
 
 UNSET = "\0unset"  # a variable's recorded value when it was not set
+#: The result key of a record that says "discover first" (no entry's key is
+#: spelled so; an older pycache reads it as an absent entry: a miss).
+DISCOVER_FIRST = "discover-first"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +110,28 @@ def load(engine: Engine, call: Call) -> list[ManifestRecord]:
 
 
 def match(engine: Engine, call: Call) -> str | None:
-    """The result key of the first record of the call's manifest that holds."""
-    invocation, _parsed, context = call.ready
-    assert call.bases is not None
+    """The result key of the first record of the call's manifest that
+    holds (`DISCOVER_FIRST` only when no record of an entry does)."""
+    _invocation, _parsed, context = call.ready
     records = load(engine, call)
-    for record in records:
-        if record_holds(engine, record, invocation.env, call.bases, proof_key=call.manifest_key):
-            context.log.debug("manifest %s: record holds -> %s", call.manifest_key, record.result_key)
-            return record.result_key
+    found = first_holding(engine, call, records)
+    if found is not None:
+        context.log.debug("manifest %s: record holds -> %s", call.manifest_key, found.result_key)
+        return found.result_key
     if records:
         context.log.debug("manifest %s: none of %d records holds", call.manifest_key, len(records))
+    return None
+
+
+def first_holding(engine: Engine, call: Call, records: list[ManifestRecord]) -> ManifestRecord | None:
+    """The first of ``records`` naming an entry that holds, else the first
+    `DISCOVER_FIRST` record that does."""
+    invocation = call.invocation
+    assert invocation is not None and call.bases is not None
+    ordered = [r for r in records if r.result_key != DISCOVER_FIRST] + [r for r in records if r.result_key == DISCOVER_FIRST]
+    for record in ordered:
+        if record_holds(engine, record, invocation.env, call.bases, proof_key=call.manifest_key):
+            return record
     return None
 
 
@@ -169,13 +191,18 @@ def _describe(entries: tuple[tuple[str, str], ...]) -> str:
 
 
 def record(
-    engine: Engine, call: Call, outputs: Outputs | None, result_key: str, bound: tuple[tuple[str, str], ...] | None = None
+    engine: Engine, call: Call, outputs: Outputs | None, result_key: str, bound: tuple[tuple[str, str], ...] | None = None,
+    discover_first: bool = False,
 ) -> ManifestRecord | None:
     """Add a record of this compile (its dependencies, and those the
     compile reported itself in ``outputs``) to the call's manifest; the
     record, or None when the inputs cannot be captured by files. The record
     is bound to the call's base directories when its entry is (``bound``)
-    or the family did not vouch for the key being relocatable."""
+    or the family did not vouch for the key being relocatable.
+
+    With ``discover_first`` (a deferred compile keyed by discovery after
+    it), inputs that files cannot capture are recorded all the same, as a
+    `DISCOVER_FIRST` record: it only sends a later call to discovery."""
     invocation, _parsed, context = call.ready
     assert call.manifest_key is not None and call.bases is not None and call.deps is not None
     deps, bases = call.deps, call.bases
@@ -183,8 +210,11 @@ def record(
         bound = bases.entries
     extra = outputs.dependencies if outputs is not None else None
     if not deps.manifest_ok or (extra is not None and not extra.manifest_ok):
-        context.log.debug("no manifest recorded: inputs not capturable by files")
-        return None
+        if not discover_first:
+            context.log.debug("no manifest recorded: inputs not capturable by files")
+            return None
+        context.log.debug("manifest: inputs not capturable by files; later calls discover first")
+        result_key = DISCOVER_FIRST
     files = dict.fromkeys([*deps.files, *(extra.files if extra else ())])
     absent = dict.fromkeys([*deps.absent, *(extra.absent if extra else ())])
     env_names = dict.fromkeys([*deps.env_names, *(extra.env_names if extra else ())])

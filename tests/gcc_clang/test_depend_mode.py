@@ -208,36 +208,28 @@ def test_mmd_without_system_directories_is_keyed_from_the_compile(penv: PycacheE
 @pytest.mark.parametrize("marker", ["#pragma GCC system_header", '# 1 "inc/s.h" 3'], ids=["pragma", "line-marker"])
 def test_mmd_and_a_header_that_makes_itself_a_system_header(penv: PycacheEnv, compiler: str, marker: str) -> None:
     """-MMD lists nothing included after such a mark, so the compile's list
-    cannot key the result: compiled, not stored (counted); the server then
-    keys that call by the preprocessor -- and an edit of the header the
-    list left out misses. Through the server: it remembers the refusal (a
-    call run in its own process, PYCACHE_NO_SERVER, stays uncached)."""
-    penv.set(PYCACHE_NO_SERVER="0", PYCACHE_IDLE_TIMEOUT="600")
+    cannot key the result: the same miss is keyed by the preprocessor after
+    the compile (one -E pass), whose markers name the header the list left
+    out -- the next call hits, and an edit of that header misses."""
     p = Project(penv, compiler)
     write(p.root / "a.c", '#include "s.h"\nint f(void) { return T; }\n')
     write(p.root / "inc" / "s.h", f'{marker}\n#include "t.h"\n')
     write(p.root / "inc" / "t.h", "#define T 1\n")
     args = ("-nostdinc", "-c", "a.c", "-Iinc", "-MMD", "-MF", "a.d", "-o", "a.o")
 
-    def build() -> dict:
-        before = penv.totals()
-        cached = penv.compile(str(p.wrapper), *args, cwd=p.root)
-        got = [(p.root / name).read_bytes() for name in ("a.o", "a.d")]
-        plain = penv.direct(str(p.wrapper), *args, cwd=p.root)
-        assert (cached.returncode, cached.stdout, cached.stderr) == (plain.returncode, plain.stdout, plain.stderr)
-        assert got == [(p.root / name).read_bytes() for name in ("a.o", "a.d")]
-        after = penv.totals()
-        return {k: after[k] - before.get(k, 0) for k in ("hits", "direct_hits", "misses", "not_cacheable")
-                if after.get(k, 0) != before.get(k, 0)}
-
-    assert build() == NOT_STORED
+    assert p.build(*args, outputs=("a.o", "a.d")) == MISS
+    runs = p.runs()
     assert "t.h" not in (p.root / "a.d").read_text()  # what -MMD leaves out
-    assert penv.stats()["not_cacheable_reasons"] == {"depend-system-header": 1}
-    assert build() == MISS
-    assert _preprocessed_the_source(p.runs())
-    assert build() == DIRECT_HIT
+    assert len(_compiles(runs)) == 1 and _preprocessed_the_source(runs), runs
+    assert runs.index(_compiles(runs)[0]) < next(i for i, r in enumerate(runs) if r.startswith(("-v -E", "-E"))
+                                                 and not r.endswith(os.devnull)), "the -E pass comes after the compile"
+    assert not penv.stats().get("not_cacheable_reasons")
+    assert p.build(*args, outputs=("a.o", "a.d")) == DIRECT_HIT
+    runs = p.runs()
+    assert _compiles(runs) == [] and not _preprocessed_the_source(runs), runs
     write(p.root / "inc" / "t.h", "#define T 2\n")
-    assert build() == MISS
+    assert p.build(*args, outputs=("a.o", "a.d")) == MISS
+    assert p.build(*args, outputs=("a.o", "a.d")) == DIRECT_HIT
 
 
 def test_with_gcc_the_assemblers_own_list_tells_what_it_read(penv: PycacheEnv) -> None:
@@ -270,7 +262,13 @@ def test_preprocessor_messages_are_replayed(penv: PycacheEnv, compiler: str) -> 
     assert p.build(*args) == MISS
 
 
-def test_time_macros_and_computed_lookups_are_compiled_but_not_stored(penv: PycacheEnv) -> None:
+def test_time_macros_and_computed_lookups_are_keyed_by_the_preprocessor(penv: PycacheEnv) -> None:
+    """What no dependency list can key -- __TIME__, a computed
+    __has_include -- is keyed by the preprocessor after the compile, and
+    the manifest sends later calls with the same inputs to the
+    preprocessor first (no manifest can vouch for such a unit): __TIME__
+    expands anew, so a call a second later misses; the computed lookup
+    hits after one -E pass and no compile."""
     p = Project(penv, GCC)
     write(p.root / "t.c", '#include "stamp.h"\nconst char *when = STAMP;\n')
     write(p.root / "stamp.h", "#define STAMP __TIME__\n")
@@ -280,11 +278,61 @@ def test_time_macros_and_computed_lookups_are_compiled_but_not_stored(penv: Pyca
     time.sleep(1.1)
     done = penv.compile(str(p.wrapper), "-c", "t.c", "-o", "t.o", cwd=p.root)
     assert done.returncode == 0 and (p.root / "t.o").read_bytes() != first
-    write(p.root / "c.c", '#define NAME "feature.h"\n#if __has_include(NAME)\n#error found\n#endif\nint c;\n')
-    assert p.build("-c", "c.c", "-o", "c.o", outputs=("c.o",)) == NOT_STORED
+    runs = [r for r in p.log.read_text().splitlines() if "t.c" in r.split()]  # no probes; no reference run
+    p.log.unlink()
+    # compile, -E after it; then (the manifest said so) -E first, compile.
+    assert [("E" if r.startswith(("-v -E", "-E")) else "c") for r in runs[:4]] == ["c", "E", "E", "c"], runs
     stats = _stats(penv)
-    assert stats["totals"].get("hits", 0) == 0
-    assert stats["not_cacheable_reasons"] == {"depend-time-macros": 2, "depend-unrecordable-lookup": 1}
+    assert (stats["totals"].get("hits", 0), stats["totals"]["misses"]) == (0, 2)
+    write(p.root / "c.c", '#define NAME "feature.h"\n#if __has_include(NAME)\n#define C 2\n#else\n#define C 1\n#endif\n'
+          'int c = C;\n')
+    assert p.build("-c", "c.c", "-o", "c.o", outputs=("c.o",)) == MISS
+    p.runs()
+    assert p.build("-c", "c.c", "-o", "c.o", outputs=("c.o",)) == PREPROCESSOR_HIT
+    runs = p.runs()
+    assert _compiles(runs) == [] and _preprocessed_the_source(runs), runs
+    write(p.root / "feature.h", "")  # now found: the preprocessor's text says so
+    assert p.build("-c", "c.c", "-o", "c.o", outputs=("c.o",)) == MISS
+    assert not _stats(penv).get("not_cacheable_reasons")
+
+
+@pytest.mark.parametrize("compiler", compilers())
+def test_a_computed_pragma_beside_the_word_dependency_is_keyed_by_the_preprocessor(penv: PycacheEnv, compiler: str) -> None:
+    """The Linux kernel's kernel/time/*.c: a computed _Pragma (its __diag
+    macros) in a unit that also uses the identifier `dependency` (a trace
+    event's parameter) might build a #pragma GCC dependency, which no list
+    can key. The miss is keyed by the preprocessor after the compile; the
+    next call -- another process: the manifest says so -- runs the
+    preprocessor first and hits without compiling. A pragma a macro really
+    builds is caught by that -E pass once its file is newer: never served."""
+    p = Project(penv, compiler)
+    write(p.root / "diag.h", "#define __diag_str1(s) #s\n#define __diag_str(s) __diag_str1(s)\n"
+          "#define __diag(s) _Pragma(__diag_str(GCC diagnostic s))\n")
+    write(p.root / "timer.h", "void tick_stop(int success, int dependency);\n")
+    write(p.root / "a.c", '#include "diag.h"\n#include "timer.h"\n__diag(push)\nint a;\n__diag(pop)\n')
+    args = ("-c", "a.c", "-Werror", "-o", "a.o")
+    assert p.build(*args) == MISS
+    assert len(_compiles(p.runs())) == 1
+    assert p.build(*args) == PREPROCESSOR_HIT
+    runs = p.runs()
+    assert _compiles(runs) == [] and _preprocessed_the_source(runs), runs
+    write(p.root / "timer.h", "void tick_stop(int ok, int dependency);\n")
+    assert p.build(*args) == MISS
+    assert p.build(*args) == PREPROCESSOR_HIT
+
+    # D is `dependency`: the _Pragma is a #pragma GCC dependency on g.y.
+    write(p.root / "b.c", '#include "diag.h"\n#define D dependency\n#define P(x) _Pragma(__diag_str(GCC x "g.y"))\n'
+          'P(D)\nint b;\n')
+    write(p.root / "g.y", "%%\n")
+    old = time.time() - 3600
+    os.utime(p.root / "g.y", (old, old))
+    os.utime(p.root / "b.c", (old + 1800, old + 1800))  # gcc compares whole seconds
+    args = ("-c", "b.c", "-Werror", "-o", "b.o")
+    assert p.build(*args, outputs=("b.o",)) == MISS  # g.y is older: no warning, no way to tell
+    assert p.build(*args, outputs=("b.o",)) == PREPROCESSOR_HIT
+    os.utime(p.root / "g.y")  # now newer than b.c
+    assert p.build(*args, outputs=()) == NOT_STORED  # the compiler failed, and so did the cached call
+    assert _stats(penv)["not_cacheable_reasons"] == {"pragma-dependency": 1}
 
 
 def test_a_header_edited_during_the_compile_is_not_stored(penv: PycacheEnv) -> None:

@@ -10,9 +10,10 @@ manifest only.
 
 What the list cannot show decides before the compile where the command
 line tells (`plan`: the call then runs in preprocessor mode, the reason
-logged) and after it otherwise (`reported`: compiled but not stored, the
-reason counted; the same call runs in preprocessor mode from then on, so
-the next build can store it):
+logged) and after it otherwise (`reported`: the compile is then keyed in
+preprocessor mode after all -- one ``-E`` pass after it -- and, where that
+mode admits no manifest, the call's manifest tells later calls to run it
+first; see `pycache_core.api.Outputs.rediscover`):
 
 - ``-MMD`` leaves system headers out, and one compile cannot write a
   second, complete list: such a call uses preprocessor mode -- unless its
@@ -20,7 +21,7 @@ the next build can store it):
   the ``-E -v`` probe prints came from the call's own ``-I``/``-iquote``,
   as with the Linux kernel's ``-nostdinc``), where the only system headers
   left are files that make themselves one (``#pragma GCC system_header``,
-  a line marker): a unit reading such a file is not stored;
+  a line marker): a unit reading such a file is keyed by the preprocessor;
 - ``-MG``, ``-imacros``, a precompiled header, ``-Wp,`` options, an
   assembler source (the assembler's ``.include``/``.incbin`` reads are in
   no list of the compiler's), a recorded command line that an added ``-MD`` would change,
@@ -29,7 +30,8 @@ the next build can store it):
   calls ``__has_include``: preprocessor mode;
 - a file read that uses ``__DATE__``/``__TIME__``, a computed
   ``__has_include``, ``#pragma GCC dependency`` (or a computed ``_Pragma``
-  that might be one), or has a ``.gch`` beside it: not stored.
+  that might be one), or has a ``.gch`` beside it: keyed by the
+  preprocessor (which caches it where it can).
 
 Inline assembly may read files (``.include``, ``.incbin``), which no
 compiler list names. With gcc and an assembler that writes its own list
@@ -191,17 +193,9 @@ def _facts_of(data: bytes) -> _Facts:
 _FACTS: dict[str, _Facts] = {}
 _FACTS_LIMIT = 50_000
 
-#: (compiler, cwd, arguments) -> why the last depend-mode compile of that
-#: call could not be stored: it runs in preprocessor mode from then on.
-_REFUSED: dict[tuple[str, str, tuple[str, ...]], str] = {}
-_REFUSED_LIMIT = 4096
 #: probe key -> the include search list it printed.
 _SEARCH: dict[tuple, SearchPath] = {}
 _SEARCH_LIMIT = 512
-
-
-def _call_key(invocation: Invocation) -> tuple[str, str, tuple[str, ...]]:
-    return (str(invocation.compiler), str(invocation.cwd), tuple(invocation.arguments))
 
 
 def plan(invocation: Invocation, parsed: ParsedInvocation, call: GccCall, context: PluginContext,
@@ -229,9 +223,6 @@ def plan(invocation: Invocation, parsed: ParsedInvocation, call: GccCall, contex
         return "-MMD leaves system headers out of the dependency file (the call adds system directories)"
     if depfile is None and call.record_command_line:
         return "the object records its command line, which an added -MD would change"
-    refused = _REFUSED.get(_call_key(invocation))
-    if refused is not None:
-        return f"its last depend-mode compile was not stored: {refused}"
     search = search_path(invocation, call, context)
     if isinstance(search, str):
         return search
@@ -340,13 +331,6 @@ def _still_holds(search: SearchPath, cwd: Path) -> bool:
     return all(os.path.isdir(resolve(cwd, d)) for d in (*search.quote, *search.bracket)) and not any(
         os.path.lexists(resolve(cwd, d)) for d in search.missing
     )
-
-
-def refuse_from_now_on(invocation: Invocation, reason: str) -> None:
-    """Remember that this call's depend-mode result could not be stored."""
-    if len(_REFUSED) >= _REFUSED_LIMIT:
-        _REFUSED.clear()
-    _REFUSED[_call_key(invocation)] = reason
 
 
 # --- after the compile ----------------------------------------------------------------

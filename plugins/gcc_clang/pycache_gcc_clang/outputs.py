@@ -1,5 +1,6 @@
 """Collecting what a successful gcc/clang compile wrote; in depend mode
-(`pycache_gcc_clang.depend`) also the files its dependency list names."""
+(`pycache_gcc_clang.depend`) also the files its dependency list names, or
+why that list cannot key it (the core then asks for preprocessor mode)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def collect(invocation: Invocation, parsed: ParsedInvocation, context: PluginCon
         return Outputs(artifacts=tuple(artifacts))
     reported = depend.reported(invocation, call, chosen, mode, context)
     if isinstance(reported, NotCacheable):
-        depend.refuse_from_now_on(invocation, reported.detail or reported.reason)
-        return reported
+        # The preprocessor may settle what the list cannot: the core keys
+        # this compile in preprocessor mode instead.
+        return Outputs(artifacts=tuple(artifacts), rediscover=f"{reported.reason}: {reported.detail}")
     return Outputs(artifacts=tuple(artifacts), dependencies=reported)
