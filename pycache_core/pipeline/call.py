@@ -104,9 +104,8 @@ class Call:
     ``manifest_key`` (direct mode), ``deps``, ``extra`` and ``result_key``
     (dependencies; ``result_key`` stays None while deferred to the compile),
     ``compiled`` (the compiler ran), ``reported`` (the components a deferred
-    compile reported; then ``result_key`` too), ``rediscovered`` (the
-    compile asked to be keyed by discovery instead: ``deps`` and
-    ``result_key`` are discovery's).
+    compile reported; then ``result_key`` too -- or, where it asked to be
+    keyed by discovery instead, ``deps`` and ``result_key`` are discovery's).
     """
 
     request: CompileRequest
@@ -131,8 +130,6 @@ class Call:
     reported: tuple[KeyComponent, ...] = ()
     result_key: str | None = None
     compiled: CompileResult | None = None
-    #: a deferred compile keyed by discovery after it (`Outputs.rediscover`)
-    rediscovered: bool = False
     #: Bytes at the start of ``compiled.stderr`` the client already printed
     #: (`CompileRequest.early_stderr`): a reply carries only the rest.
     stderr_sent: int = 0

@@ -195,7 +195,8 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
         call.delta.reason("not_cacheable", reason, outputs.detail if outputs is not None else "")
         context.log.info("compiled but not stored: %s", outputs.detail if outputs is not None else reason)
         return reply
-    if outputs.rediscover and call.result_key is None:
+    rediscovering = bool(outputs.rediscover) and call.result_key is None
+    if rediscovering:
         rediscovered = _rediscover(engine, call, outputs.rediscover)
         if rediscovered is not None:
             call.delta.outcome("not_cacheable")
@@ -236,7 +237,7 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     call.delta.add("bytes_written", len(data))
     stored = time.monotonic()
     wanted = call.manifest_key is not None and not call.client_gone()
-    made = manifests.record(engine, call, outputs, result_key, entry.bound, discover_first=call.rediscovered) if wanted else None
+    made = manifests.record(engine, call, outputs, result_key, entry.bound, discover_first=rediscovering) if wanted else None
     journal.write(engine, call, made)
     done = time.monotonic()
     context.log.info(
@@ -269,7 +270,6 @@ def _rediscover(engine: Engine, call: Call, why: str) -> NotCacheable | None:
         return deps
     if call.result_key is None:
         return NotCacheable("dependencies-unreported", f"{why}; and discovery deferred again")
-    call.rediscovered = True
     return None
 
 

@@ -131,8 +131,10 @@ def _first_holding(engine: Engine, call: Call, records: list[ManifestRecord]) ->
     """As the compile's direct lookup: the key of the first record that
     holds if this call can use its entry (or `manifests.DISCOVER_FIRST`)."""
     record = manifests.first_holding(engine, call, records)
-    if record is None or record.result_key == manifests.DISCOVER_FIRST:
-        return None if record is None else record.result_key
+    if record is None:
+        return None
+    if record.result_key == manifests.DISCOVER_FIRST:
+        return manifests.DISCOVER_FIRST
     # The compile tries the first holding record only.
     return record.result_key if _unusable(engine, call, record.result_key) is None else None
 
