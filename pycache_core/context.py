@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .api import CompilerIdentity, KeyComponent, StepResult
-from .digests import FileDigests
+from .digests import FileDigests, Signature
 from .keys import digest_bytes
 from .paths import BaseDirectories
 from .relocation import names_base
@@ -72,6 +72,14 @@ class CallContext:
         #: every file hashed for this call, in order: what its key and
         #: manifest vouch for (checked unchanged before anything is stored)
         self.hashed_files: dict[str, None] = {}  # as strings: a kernel unit hashes ~800 headers
+        #: set by the core once the compile has ended: from then on a file
+        #: hashed is kept in `hashed_after_compile`
+        self.compile_ended = False
+        #: files hashed after the compile, each with its digest and the stat
+        #: signature of the content digested: whether the compile read that
+        #: content, and what a manifest records, follow from it without
+        #: another stat or digest lookup (`pycache_core.pipeline.freshness`)
+        self.hashed_after_compile: dict[str, tuple[str, Signature]] = {}
 
     @property
     def scratch_dir(self) -> Path:
@@ -89,8 +97,17 @@ class CallContext:
             self._owns_scratch_dir = False
 
     def hash_file(self, path: Path) -> str:
-        digest = self._digests.digest(path)
-        self.hashed_files[os.fspath(path)] = None
+        if not self.compile_ended:
+            digest = self._digests.digest(path)
+            self.hashed_files[os.fspath(path)] = None
+            return digest
+        digest, signed = self._digests.signed_digest(path)
+        name = os.fspath(path)
+        self.hashed_files[name] = None
+        if signed is not None:
+            self.hashed_after_compile[name] = (digest, signed)
+        else:
+            self.hashed_after_compile.pop(name, None)  # written while read: stat it again
         return digest
 
     def hash_directory(self, path: Path) -> str | None:

@@ -91,6 +91,13 @@ class FileDigests:
 
     def digest(self, path: str | os.PathLike[str]) -> str:
         """Hex blake3 digest of the file's content; raises OSError as open() would."""
+        return self.signed_digest(path)[0]
+
+    def signed_digest(self, path: str | os.PathLike[str]) -> tuple[str, Signature | None]:
+        """`digest`, with the stat signature the content it digests had:
+        the one it is memoised under, or for a file read afresh, the one
+        it had both before and after the read -- None when they differ
+        (written while read: nothing is memoised either)."""
         st = os.stat(path)
         memo_key = signature(st)
         racy = time.time() - max(st.st_mtime, st.st_ctime) < RACY_WINDOW
@@ -102,15 +109,17 @@ class FileDigests:
             found = self._memo.get(memo_key)  # a dict read is atomic under the GIL
             if found is not None:
                 self.memo_hits += 1
-                return found
+                return found, memo_key
         digest = hash_file(path)
         self.hashed += 1
+        if signature(os.stat(path)) != memo_key:
+            return digest, None
         if not racy:
             with self._lock:
                 if len(self._memo) >= _MAX_MEMO:
                     self._memo.clear()
                 self._memo[memo_key] = digest
-        return digest
+        return digest, memo_key
 
     def any_exists(self, paths: Iterable[str]) -> bool:
         """Whether a directory entry exists at any of ``paths`` (as ``os.path.lexists``).

@@ -176,6 +176,7 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     _still_wanted(call, "before the compile")
     result = run_compiler(call, engine.config, engine.host.hooks)
     call.compiled = result
+    context.compile_ended = True  # files hashed from now on keep the signature their content had
     _still_wanted(call, "as the compile ended")
     stderr = result.stderr[call.stderr_sent :]  # the client printed the start during the compile
     if parsed.colour_diagnostics and not invocation.stderr_is_tty:

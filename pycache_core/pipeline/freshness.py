@@ -33,12 +33,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..api import NotCacheable, Outputs
+from ..digests import Signature
 
 if TYPE_CHECKING:
     from .call import Call
@@ -72,25 +73,39 @@ def _file_clock() -> tuple[Callable[[], int], int]:
 file_clock_ns, _CLOCK_MARGIN_NS = _file_clock()
 
 
-def first_changed(paths: Iterable[str | os.PathLike[str]], started_ns: int) -> tuple[Path, str] | None:
+def first_changed(
+    paths: Iterable[str | os.PathLike[str]], started_ns: int, signed: Mapping[str, tuple[str, Signature]] | None = None
+) -> tuple[Path, str] | None:
     """The first of ``paths`` that is gone or was written at or after
     ``started_ns`` (`file_clock_ns` when the call started), with why;
-    None when every one is provably unchanged since then."""
+    None when every one is provably unchanged since then. A path in
+    ``signed`` (hashed after the compile: `CallContext.hashed_after_compile`)
+    is judged by the signature it was hashed under, not stat'ed again."""
+    signed = signed or {}
     for path in dict.fromkeys(os.fspath(p) for p in paths):
-        try:
-            st = os.stat(path)
-        except OSError as exc:
-            return Path(path), f"gone ({exc.strerror or exc})"
-        newest = max(st.st_mtime_ns, st.st_ctime_ns)
-        if st.st_ctime_ns % 1_000_000_000 == 0:
-            margin = COARSE_MARGIN_NS
-        elif st.st_ctime_ns % 1_000_000 == 0:
-            margin = max(MARGIN_NS, _CLOCK_MARGIN_NS)
+        known = signed.get(path)
+        if known is not None:
+            mtime_ns, ctime_ns = known[1][3], known[1][4]
         else:
-            margin = _CLOCK_MARGIN_NS
-        if newest >= started_ns - margin:
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                return Path(path), f"gone ({exc.strerror or exc})"
+            mtime_ns, ctime_ns = st.st_mtime_ns, st.st_ctime_ns
+        if _written_since(mtime_ns, ctime_ns, started_ns):
             return Path(path), "written since the call started"
     return None
+
+
+def _written_since(mtime_ns: int, ctime_ns: int, started_ns: int) -> bool:
+    """Whether a file stamped so may have been written at or after ``started_ns``."""
+    if ctime_ns % 1_000_000_000 == 0:
+        margin = COARSE_MARGIN_NS
+    elif ctime_ns % 1_000_000 == 0:
+        margin = max(MARGIN_NS, _CLOCK_MARGIN_NS)
+    else:
+        margin = _CLOCK_MARGIN_NS
+    return max(mtime_ns, ctime_ns) >= started_ns - margin
 
 
 def any_appeared(paths: Iterable[str | os.PathLike[str]]) -> Path | None:
@@ -111,7 +126,7 @@ def stale_inputs(call: Call, outputs: Outputs | None) -> NotCacheable | None:
     reported = outputs.dependencies if outputs is not None else None
     listed = [*(deps.files if deps else ()), *(reported.files if reported else ())]
     files = [*context.hashed_files, *parsed.sources, *(invocation.resolve(p) for p in listed)]
-    changed = first_changed(files, call.started_ns)
+    changed = first_changed(files, call.started_ns, context.hashed_after_compile)
     if changed is not None:
         path, why = changed
         reason = "input-vanished" if why.startswith("gone") else "input-changed-during-compile"

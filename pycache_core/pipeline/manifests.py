@@ -218,14 +218,18 @@ def record(
     files = dict.fromkeys([*deps.files, *(extra.files if extra else ())])
     absent = dict.fromkeys([*deps.absent, *(extra.absent if extra else ())])
     env_names = dict.fromkeys([*deps.env_names, *(extra.env_names if extra else ())])
+    signed = context.hashed_after_compile  # what a miss hashed after its compile is not hashed again
     try:
-        file_digests = tuple((bases.portable_path(os.fspath(p)), context.hash_file(p)) for p in files)
+        file_digests = tuple(
+            (bases.portable_path(name := os.fspath(p)), signed[name][0] if name in signed else context.hash_file(p))
+            for p in files
+        )
     except OSError as exc:
         context.log.debug("no manifest recorded: %s", exc)
         return None
-    # Hashed now, after the compile: only a file untouched since the call
+    # Hashed after the compile: only a file untouched since the call
     # started is known to hold what the compile read.
-    changed = freshness.first_changed(files, call.started_ns)
+    changed = freshness.first_changed(files, call.started_ns, signed)
     if changed is not None:
         call.delta.reason("not_cacheable", "input-changed-during-compile")
         context.log.info("no manifest recorded: %s %s", *changed)

@@ -149,3 +149,22 @@ def test_existing_answers_as_lexists_does(request, tmp_path, settled):
         assert digests.existing(["a.h", "b.h", "q.h", "c.h", "sub/d.h"]) == {"a.h", "b.h", "c.h", "sub/d.h"}
     finally:
         os.chdir(old)
+
+
+def test_a_file_written_while_it_is_read_is_neither_vouched_for_nor_memoised(no_racy_window, tmp_path, monkeypatch):
+    path = tmp_path / "h.h"
+    path.write_text("#define H 1\n")
+    os.utime(path, (946684800, 946684800))
+    real_hash = digests_module.hash_file
+
+    def hash_then_written(p):
+        digest = real_hash(p)
+        path.write_text("#define H 2\n")  # an editor's save lands during the read
+        return digest
+
+    digests = FileDigests()
+    monkeypatch.setattr(digests_module, "hash_file", hash_then_written)
+    first, signature = digests.signed_digest(path)
+    assert signature is None  # the content read may not be the one stat saw
+    monkeypatch.setattr(digests_module, "hash_file", real_hash)
+    assert digests.digest(path) == real_hash(path) != first  # not served from a memo of the old signature

@@ -38,3 +38,23 @@ def test_a_file_written_just_before_the_start_is_vouched_for(tmp_path: Path) -> 
     path.write_bytes(b"rmeta")
     time.sleep(0.010)  # half the 20 ms a wall-clock start would need
     assert first_changed([path], file_clock_ns()) is None
+
+
+def test_a_file_hashed_after_the_compile_is_judged_by_the_signature_it_was_hashed_under(tmp_path: Path) -> None:
+    from pycache_core.digests import FileDigests
+
+    digests = FileDigests()
+    before, after = tmp_path / "before.h", tmp_path / "after.h"
+    before.write_text("#define OLD 1\n")
+    time.sleep(0.01)
+    started = file_clock_ns()
+    after.write_text("#define NEW 1\n")  # written once the call started
+    signed = {}
+    for path in (before, after):
+        digest, signature = digests.signed_digest(path)
+        assert signature is not None
+        signed[str(path)] = (digest, signature)
+    before.unlink()  # the signature vouches for what was hashed, not for what is there now
+    assert first_changed([before], started, signed) is None
+    assert first_changed([before], started)[1].startswith("gone")
+    assert first_changed([before, after], started, signed) == (after, "written since the call started")
