@@ -366,3 +366,25 @@ def test_a_path_to_pycache_itself_is_not_a_compiler(pycache_env, tmp_path):
     done = pycache_env.compile(str(link), "--version")
     assert done.returncode == 127
     assert str(link).encode() in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+def test_a_served_reply_is_replayed_whole_before_the_client_exits(pycache_env, tmp_path):
+    """The launcher's client ends without the interpreter's teardown once
+    it has replayed the server's reply: every byte of a stderr larger than
+    a pipe holds, and the exit status, must still be the compiler's."""
+    work = tmp_path / "big"
+    work.mkdir()
+    (work / "w.c").write_text("".join(f'#warning "line {i} {"x" * 80}"\n' for i in range(1500)) + "int w;\n")
+    (work / "e.c").write_text('#error "no such thing"\n')
+    reference = subprocess.run(["gcc", "-c", "w.c", "-o", "ref.o"], cwd=work, capture_output=True)
+    assert reference.returncode == 0 and len(reference.stderr) > 1 << 17
+    for outcome in ("misses", "hits"):
+        done = pycache_env.compile("gcc", "-c", "w.c", "-o", "w.o", cwd=work)
+        assert (done.returncode, done.stdout, done.stderr) == (0, b"", reference.stderr), outcome
+        assert (work / "w.o").read_bytes() == (work / "ref.o").read_bytes()
+    failed = pycache_env.compile("gcc", "-c", "e.c", "-o", "e.o", cwd=work)
+    direct = subprocess.run(["gcc", "-c", "e.c", "-o", "e.o"], cwd=work, capture_output=True)
+    assert (failed.returncode, failed.stderr) == (direct.returncode, direct.stderr) == (1, direct.stderr)
+    totals = pycache_env.totals()
+    assert (totals["misses"], totals["hits"], totals["compile_failed"]) == (1, 1, 1)
