@@ -97,13 +97,11 @@ class CallContext:
             self._owns_scratch_dir = False
 
     def hash_file(self, path: Path) -> str:
-        if not self.compile_ended:
-            digest = self._digests.digest(path)
-            self.hashed_files[os.fspath(path)] = None
-            return digest
         digest, signed = self._digests.signed_digest(path)
         name = os.fspath(path)
         self.hashed_files[name] = None
+        if not self.compile_ended:
+            return digest
         if signed is not None:
             self.hashed_after_compile[name] = (digest, signed)
         else:
