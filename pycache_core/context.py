@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from . import spawning
 from .api import CompilerIdentity, KeyComponent, StepResult
 from .digests import FileDigests, Signature
 from .keys import digest_bytes
@@ -127,14 +128,12 @@ class CallContext:
     ) -> subprocess.CompletedProcess[bytes]:
         started = time.monotonic()
         try:
-            return subprocess.run(
-                list(argv),
+            return spawning.run(
+                argv,
                 cwd=os.fspath(cwd or self._default_cwd or os.getcwd()),
                 env=dict(env if env is not None else (self._default_env or os.environ)),
                 input=stdin,
-                stdin=None if stdin is not None else subprocess.DEVNULL,
-                capture_output=True,
-                check=False,
+                stdin=subprocess.DEVNULL,
             )
         finally:
             elapsed = time.monotonic() - started

@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .. import spawning
 from ..api import Artifact, Invocation, LinePaths, MakeDepfile, NotCacheable, Outputs, ParsedInvocation
 from ..entry import ResultEntry, StoredArtifact
 from ..paths import NO_BASE_DIRECTORIES, BaseDirectories
@@ -243,15 +244,18 @@ def atomic_write(target: Path, data: bytes, mode: int, *, umask: int | None = No
     rename: a reader sees the old file or the whole new one. Its mode is
     ``mode`` less ``umask`` (default: this process's)."""
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".pycache-tmp")
+    tmp = None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with spawning.writing():  # a build may execute it the moment it is in place
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".pycache-tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
         os.chmod(tmp, mode & ~(_process_umask() if umask is None else umask))
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
 
 

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import env as names
+from .. import spawning
 from ..api import CompileResult
 from .call import Call, Cancelled, ClientWatch, guard
 from .restore import strip_colour
@@ -142,8 +143,8 @@ def _run(call: Call, argv: Sequence[str], cwd: Path, env: Mapping[str, str], for
         if call.parsed.colour_diagnostics and not call.invocation.stderr_is_tty:
             sink = _stripped(sink)
     started = time.monotonic()
-    proc = subprocess.Popen(
-        list(argv),
+    proc = spawning.start(
+        argv,
         cwd=cwd,
         env=dict(env),
         stdin=subprocess.DEVNULL,
