@@ -446,3 +446,20 @@ def test_a_miss_prints_the_compilers_stderr_while_it_runs(pycache_env, tmp_path)
     assert (hit.returncode, hit.stdout, hit.stderr) == (0, own.stdout, own.stderr)
     counts = pycache_env.stats()["families"]["rustc"]
     assert (counts.get("misses"), counts.get("hits")) == (1, 1), counts
+
+
+def test_a_crate_with_errors_in_its_source_is_counted_as_source_error(pycache_env, tmp_path):
+    """What thiserror's build script does on stable: probe a nightly-only API
+    with a crate that cannot compile. rustc's own verdict reaches the caller;
+    the stats say the source does not compile, not that the cache failed."""
+    (tmp_path / "probe.rs").write_text("use std::any::Provider;\npub fn f() {}\n")
+    command = ["rustc", "--edition=2021", "--crate-name", "probe", "--crate-type", "lib", "--emit=metadata",
+               "--out-dir", "o", "probe.rs"]  # fmt: skip
+    (tmp_path / "o").mkdir()
+    own = subprocess.run(command, cwd=tmp_path, capture_output=True)
+    assert own.returncode != 0 and b"error[E0432]" in own.stderr
+    done = pycache_env.compile(*command, cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (own.returncode, own.stdout, own.stderr)
+    stats = pycache_env.stats()
+    assert stats["not_cacheable_reasons"] == {"source-error": 1}, stats["not_cacheable_reasons"]
+    assert stats["errors"] == {} and stats["totals"].get("errors", 0) == 0, stats["errors"]

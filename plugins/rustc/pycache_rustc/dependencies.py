@@ -204,7 +204,18 @@ def _run_depinfo(invocation: Invocation, args: RustcArgs, rustc: Path, context: 
             continue
         break
     first = last.splitlines()[0] if last else "no message"
+    if _points_into_the_source(last):
+        # The compile reports the same errors (a build script's probe of a
+        # nightly-only API fails so by design): not a failure of the cache's.
+        return NotCacheable("source-error", f"the crate does not compile, rustc reports: {first}")
     return NotCacheable("dep-info-failed", f"rustc --emit=dep-info failed: {first}")
+
+
+def _points_into_the_source(stderr: str) -> bool:
+    """Whether rustc's messages locate an error in the crate's source (its
+    ``--> file:line:col`` lines): a refused option or an unreadable file
+    names no location."""
+    return any(line.lstrip().startswith("--> ") for line in stderr.splitlines())
 
 
 def _module_alternatives(path: str) -> list[str]:
