@@ -431,6 +431,8 @@ class Dependencies:
     - ``absent``: paths whose appearance would change the result (a header
       that would shadow one found later on the include path); recorded in the
       manifest as "must not exist".
+    - Paths in ``files`` and ``absent`` are absolute, as `Path` or `str` (a
+      family listing thousands may save making a `Path` of each).
     - ``env_names``: variables whose values the compile read; recorded too.
     - ``manifest_ok``: False when the inputs cannot be captured by files and
       variables (``__TIME__`` in a source): no manifest is recorded.
@@ -458,8 +460,8 @@ class Dependencies:
     """
 
     components: tuple[KeyComponent, ...]
-    files: tuple[Path, ...] = ()
-    absent: tuple[Path, ...] = ()
+    files: tuple[Path | str, ...] = ()
+    absent: tuple[Path | str, ...] = ()
     env_names: tuple[str, ...] = ()
     manifest_ok: bool = True
     relocatable: bool = False
@@ -561,7 +563,7 @@ class PluginContext(Protocol):
     #: for pycache to read (an assembler's list) must not be added.
     compiled_elsewhere: bool
 
-    def hash_file(self, path: Path) -> str:
+    def hash_file(self, path: Path | str) -> str:
         """Hex digest of a file's content, memoised by inode, size and times."""
 
     def hash_directory(self, path: Path) -> str | None:

@@ -97,7 +97,7 @@ class CallContext:
             self._scratch_dir = None
             self._owns_scratch_dir = False
 
-    def hash_file(self, path: Path) -> str:
+    def hash_file(self, path: Path | str) -> str:
         digest, signed = self._digests.signed_digest(path)
         name = os.fspath(path)
         self.hashed_files[name] = None

@@ -108,12 +108,13 @@ def _written_since(mtime_ns: int, ctime_ns: int, started_ns: int) -> bool:
     return max(mtime_ns, ctime_ns) >= started_ns - margin
 
 
-def any_appeared(paths: Iterable[str | os.PathLike[str]]) -> Path | None:
-    """The first of ``paths`` (that had to stay absent) that exists now."""
-    for path in paths:
-        if os.path.lexists(path):
-            return Path(path)
-    return None
+def any_appeared(paths: Iterable[str | os.PathLike[str]], existing: Callable[[Iterable[str]], set[str]]) -> Path | None:
+    """The first of ``paths`` (that had to stay absent) that exists now, as
+    ``existing`` (`PluginContext.existing`) finds them: a stat per
+    directory, not per path -- a kernel unit has thousands."""
+    wanted = [os.fspath(p) for p in paths]
+    present = existing(wanted) if wanted else set()
+    return next((Path(p) for p in wanted if p in present), None)
 
 
 def stale_inputs(call: Call, outputs: Outputs | None) -> NotCacheable | None:
@@ -125,14 +126,15 @@ def stale_inputs(call: Call, outputs: Outputs | None) -> NotCacheable | None:
     deps = call.deps
     reported = outputs.dependencies if outputs is not None else None
     listed = [*(deps.files if deps else ()), *(reported.files if reported else ())]
-    files = [*context.hashed_files, *parsed.sources, *(invocation.resolve(p) for p in listed)]
+    cwd, join, fspath = os.fspath(invocation.cwd), os.path.join, os.fspath  # strings: a kernel unit lists ~800 files
+    files = [*context.hashed_files, *parsed.sources, *(join(cwd, fspath(p)) for p in listed)]
     changed = first_changed(files, call.started_ns, context.hashed_after_compile)
     if changed is not None:
         path, why = changed
         reason = "input-vanished" if why.startswith("gone") else "input-changed-during-compile"
         return NotCacheable(reason, f"{path}: {why}; the result may hold another content than its key names")
     absent = [*(deps.absent if deps else ()), *(reported.absent if reported else ())]
-    appeared = any_appeared(invocation.resolve(p) for p in absent)
+    appeared = any_appeared((join(cwd, fspath(p)) for p in absent), context.existing)
     if appeared is not None:
         return NotCacheable("input-changed-during-compile", f"{appeared} appeared while compiling")
     return None

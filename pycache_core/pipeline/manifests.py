@@ -215,14 +215,14 @@ def record(
             return None
         context.log.debug("manifest: inputs not capturable by files; later calls discover first")
         result_key = DISCOVER_FIRST
-    files = dict.fromkeys([*deps.files, *(extra.files if extra else ())])
-    absent = dict.fromkeys([*deps.absent, *(extra.absent if extra else ())])
+    fspath = os.fspath  # as strings: a Path hashes slowly, and a kernel unit has ~800 files, thousands absent
+    files = dict.fromkeys(map(fspath, [*deps.files, *(extra.files if extra else ())]))
+    absent = dict.fromkeys(map(fspath, [*deps.absent, *(extra.absent if extra else ())]))
     env_names = dict.fromkeys([*deps.env_names, *(extra.env_names if extra else ())])
     signed = context.hashed_after_compile  # what a miss hashed after its compile is not hashed again
     try:
         file_digests = tuple(
-            (bases.portable_path(name := os.fspath(p)), signed[name][0] if name in signed else context.hash_file(p))
-            for p in files
+            (bases.portable_path(name), signed[name][0] if name in signed else context.hash_file(name)) for name in files
         )
     except OSError as exc:
         context.log.debug("no manifest recorded: %s", exc)
@@ -236,7 +236,7 @@ def record(
         return None
     new = ManifestRecord(
         files=file_digests,
-        absent=tuple(bases.portable_path(os.fspath(p)) for p in absent),
+        absent=tuple(bases.portable_path(p) for p in absent),
         env=tuple((n, invocation.env.get(n, UNSET)) for n in env_names),
         result_key=result_key,
         bound=bound,

@@ -363,7 +363,7 @@ def reported(
         except OSError as exc:
             return NotCacheable(R.MISSING_INPUT, f"cannot read {name}: {exc.strerror or exc}")
         facts[name] = known
-    refused = _unrecordable(facts, cwd) or _assembler_read(invocation, call, chosen, listed, facts)
+    refused = _unrecordable(facts, cwd, context) or _assembler_read(invocation, call, chosen, listed, facts)
     if refused is not None:
         return refused
     if chosen.user_headers_only:
@@ -394,10 +394,10 @@ def reported(
     # checkout's compile gets a key of its own instead of replacing it.
     key_path = context.portable_path if relocatable else as_is
     components = [KeyComponent("keyed-by", "the compile's dependency list")]
-    files: list[Path] = []
+    files: list[Path | str] = []
     for name, path in paths.items():
         components.append(KeyComponent(f"file:{key_path(path)}", digests[name]))
-        files.append(Path(path))
+        files.append(path)
     for path in dict.fromkeys(looked_up):
         try:
             components.append(KeyComponent(f"file:{key_path(os.fspath(path))}", context.hash_file(path)))
@@ -506,16 +506,18 @@ def _unescape(name: str) -> str | None:
     return "".join(out)
 
 
-def _unrecordable(facts: Mapping[str, _Facts], cwd: Path) -> NotCacheable | None:
+def _unrecordable(facts: Mapping[str, _Facts], cwd: Path, context: PluginContext) -> NotCacheable | None:
     """What in the files read keeps the result out of the cache in depend mode."""
     for name, known in facts.items():
         if known.refusal[0]:
             return NotCacheable(known.refusal[0], f"{name} {known.refusal[1]}")
         if known.file_times:
             return NotCacheable(R.FILE_TIMES, "#pragma GCC dependency compares file times, which no key can capture")
-        gch = f"{resolve(cwd, name)}.gch"
-        if os.path.lexists(gch):
-            return NotCacheable(R.PCH_USE, f"precompiled header {gch} beside a file read")
+    gchs = [f"{resolve(cwd, name)}.gch" for name in facts]
+    present = context.existing(gchs)  # a stat per directory: a kernel unit reads ~800 files
+    gch = next((path for path in gchs if path in present), None)
+    if gch is not None:
+        return NotCacheable(R.PCH_USE, f"precompiled header {gch} beside a file read")
     values = facts.values()
     if any(f.computes_pragma for f in values) and any(f.names_dependency for f in values):
         return NotCacheable(R.FILE_TIMES, "a computed _Pragma in a unit that names `dependency` might compare file times")
@@ -557,7 +559,7 @@ def _splits(name: str, chain: list[str], resolved_chain: list[str], cwd: Path
 
 
 def _shadows(listed: list[str], facts: Mapping[str, _Facts], search: SearchPath, cwd: Path,
-             include_files: tuple[str, ...], context: PluginContext) -> list[Path]:
+             include_files: tuple[str, ...], context: PluginContext) -> list[str]:
     """Paths that must stay absent (see the module docstring)."""
     chain = [*search.quote, *search.bracket]
     resolved_chain = [resolve(cwd, d.rstrip("/") or "/") for d in chain]
@@ -592,7 +594,7 @@ def _shadows(listed: list[str], facts: Mapping[str, _Facts], search: SearchPath,
     # strict: a place that exists, yet was not taken, is no regular file: a file created there would be
     found = first_missing_each(pairs, context.existing, strict=True).values()
     absent.update(dict.fromkeys(candidate for candidate in found if candidate is not None))
-    return [Path(p) for p in absent]
+    return list(absent)
 
 
 def _relocatable(call: GccCall, mode: PathMode, facts, context: PluginContext) -> bool:
