@@ -34,7 +34,7 @@ from ..api import (
     ParsedInvocation,
 )
 from ..entry import ManifestRecord
-from ..keys import describe_value, fingerprint_value
+from ..keys import describe_value
 from . import journal, manifests, stages
 from .call import Call, CompileRequest, NoCache
 from .compile import find_entry
@@ -207,14 +207,14 @@ def _file_difference(mismatch: manifests.Mismatch, call: Call) -> Difference:
 
 
 def _component_differences(before_entries: list, now: Iterable[KeyComponent], earlier: dict, call: Call) -> Iterator[Difference]:
-    before = {entry[0]: (entry[1], entry[2]) for entry in before_entries}
+    before = {entry[0]: entry for entry in before_entries}
     current = {c.name: c for c in now}
     for name in [*current, *(n for n in before if n not in current)]:
         then = before.get(name)
         component = current.get(name)
-        if then is not None and component is not None and then[0] == fingerprint_value(component.value):
+        if then is not None and component is not None and journal.unchanged(then, component.value):
             continue
-        old = then[1] if then is not None else _ABSENT
+        old = then[2] if then is not None else _ABSENT
         new = journal.comparable(component.value) if component is not None else _ABSENT
         yield from _describe(name, old, new, earlier, call)
 

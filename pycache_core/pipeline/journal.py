@@ -18,7 +18,9 @@ differs now, in a user's terms:
 
 ``value`` is the component's text or list of strings (up to `VALUE_LIMIT`
 characters; beyond, and for bytes, `describe_value`'s short form);
-``fingerprint`` compares exactly. Arguments and allow-listed variables are
+``fingerprint`` compares exactly where the value is not kept whole, and is
+null where it is (the value compares itself: a kernel unit's ~850 file
+components are digests already, not worth a digest each). Arguments and allow-listed variables are
 in it, so the file is private to the user (0600). Local, per cache
 directory, never shared; overwritten by the next stored miss at the site.
 """
@@ -39,7 +41,7 @@ from .restore import atomic_write
 if TYPE_CHECKING:
     from .engine import Engine
 
-VERSION = 2
+VERSION = 3
 VALUE_LIMIT = 64 << 10
 
 
@@ -60,7 +62,26 @@ def comparable(value: KeyValue) -> str | list[str]:
 
 
 def entries(components: tuple[KeyComponent, ...]) -> list[list]:
-    return [[c.name, fingerprint_value(c.value), comparable(c.value)] for c in components]
+    """``[name, fingerprint or None, value]`` of each component."""
+    kept = []
+    for c in components:
+        value = comparable(c.value)
+        kept.append([c.name, None if _whole(c.value, value) else fingerprint_value(c.value), value])
+    return kept
+
+
+def unchanged(entry: list, value: KeyValue) -> bool:
+    """Whether a component now has the value an `entries` item recorded."""
+    fingerprint, recorded = entry[1], entry[2]
+    if fingerprint is not None:
+        return fingerprint == fingerprint_value(value)
+    now = comparable(value)
+    return _whole(value, now) and type(now) is type(recorded) and now == recorded
+
+
+def _whole(value: KeyValue, kept: str | list[str]) -> bool:
+    """Whether ``kept`` (`comparable` of ``value``) is the whole value."""
+    return kept is value or (isinstance(value, tuple) and isinstance(kept, list))
 
 
 def write(engine: Engine, call: Call, record: ManifestRecord | None) -> None:

@@ -221,7 +221,7 @@ def test_the_journal_is_private(pycache_env, work):
     [journal] = (pycache_env.cache_dir / "explain").iterdir()
     assert journal.stat().st_mode & 0o077 == 0
     data = json.loads(journal.read_text())
-    assert (data["version"], data["compiler"]) == (2, shutil.which("gcc", path=pycache_env.env["PATH"]))
+    assert (data["version"], data["compiler"]) == (3, shutil.which("gcc", path=pycache_env.env["PATH"]))
     assert ["include/x.h" in p for p, _ in data["manifest"]["files"]].count(True) == 1
 
 
@@ -246,3 +246,23 @@ def test_a_deferred_miss_names_the_file_that_changed(pycache_env, tmp_path):
 
     assert (report["status"], report["mode"], report["key"]) == ("miss", "deferred", None)
     assert messages(report) == [f"`src/m.rs` changed (digest {before[:12]} → {digest(module.read_bytes())[:12]})"]
+
+
+def test_journal_entries_keep_a_fingerprint_only_where_the_value_is_not_whole():
+    from pycache_core.api import KeyComponent
+    from pycache_core.keys import fingerprint_value
+    from pycache_core.pipeline import journal
+
+    long = "x" * (journal.VALUE_LIMIT + 1)
+    components = (KeyComponent("file:a.h", "ab" * 32), KeyComponent("args", ("-O2", "-g")),
+                  KeyComponent("blob", b"\0bytes"), KeyComponent("long", long))
+    kept = journal.entries(components)
+    assert [entry[1] is None for entry in kept] == [True, True, False, False]
+    assert all(journal.unchanged(entry, c.value) for entry, c in zip(kept, components))
+    changed = ("cd" * 32, ("-O2",), b"\0other", long + "y")
+    assert not any(journal.unchanged(entry, value) for entry, value in zip(kept, changed))
+    # a value of another kind with the same text is a change
+    assert not journal.unchanged(journal.entries((KeyComponent("v", "-O2 -g"),))[0], ("-O2", "-g"))
+    # a version-2 journal's entry: fingerprinted whatever the value
+    assert journal.unchanged(["file:a.h", fingerprint_value("ab" * 32), "ab" * 32], "ab" * 32)
+    assert not journal.unchanged(["file:a.h", fingerprint_value("ab" * 32), "ab" * 32], "cd" * 32)
