@@ -340,9 +340,17 @@ def first_missing_each(
     (`PluginContext.existing`: a stat per directory rather than per name;
     default: ``os.path.lexists`` of each). ``strict``: raise
     `UnrecordableLookup` for a pair that exists but is no regular file."""
+    def ask(paths: set[str]) -> set[str]:
+        return existing(paths) if existing is not None else {p for p in paths if os.path.lexists(p)}
+
     walks = {pair: _walk(*pair) for pair in pairs}
-    wanted = set().union(*walks.values())
-    present = existing(wanted) if existing is not None else {p for p in wanted if os.path.lexists(p)}
+    # First steps first: most are missing (``linux/`` under an arch directory
+    # covers a kernel unit's hundreds of ``linux/*.h`` places), and the deeper
+    # steps of a place matter only where its first one exists.
+    present = ask({steps[0] for steps in walks.values()})
+    deeper = set().union(*(steps[1:] for steps in walks.values() if len(steps) > 1 and steps[0] in present))
+    if deeper:
+        present |= ask(deeper)
     found: dict[tuple[str, str], str | None] = {}
     for pair, steps in walks.items():
         # Most places are missing at their first step (a kernel unit asks ~11,000): no generator for those.
