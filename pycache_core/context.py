@@ -133,7 +133,6 @@ class CallContext:
                 cwd=os.fspath(cwd or self._default_cwd or os.getcwd()),
                 env=dict(env if env is not None else (self._default_env or os.environ)),
                 input=stdin,
-                stdin=subprocess.DEVNULL,
             )
         finally:
             elapsed = time.monotonic() - started

@@ -89,10 +89,10 @@ def start(argv: Sequence[str], **options: Any) -> subprocess.Popen:
 
 
 def run(argv: Sequence[str], *, input: bytes | None = None, **options: Any) -> subprocess.CompletedProcess[bytes]:
-    """`subprocess.run` with output captured, started through `start`."""
-    if input is not None:
-        options["stdin"] = subprocess.PIPE
-    proc = start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options)
+    """`subprocess.run` with output captured, started through `start`; its
+    stdin is ``input``, or nothing (never the server's own)."""
+    stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
+    proc = start(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options)
     with proc:
         try:
             stdout, stderr = proc.communicate(input)

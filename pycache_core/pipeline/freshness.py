@@ -108,13 +108,12 @@ def _written_since(mtime_ns: int, ctime_ns: int, started_ns: int) -> bool:
     return max(mtime_ns, ctime_ns) >= started_ns - margin
 
 
-def any_appeared(paths: Iterable[str | os.PathLike[str]], existing: Callable[[Iterable[str]], set[str]]) -> Path | None:
+def any_appeared(paths: list[str], existing: Callable[[Iterable[str]], set[str]]) -> Path | None:
     """The first of ``paths`` (that had to stay absent) that exists now, as
     ``existing`` (`PluginContext.existing`) finds them: a stat per
     directory, not per path -- a kernel unit has thousands."""
-    wanted = [os.fspath(p) for p in paths]
-    present = existing(wanted) if wanted else set()
-    return next((Path(p) for p in wanted if p in present), None)
+    present = existing(paths) if paths else set()
+    return next((Path(p) for p in paths if p in present), None)
 
 
 def stale_inputs(call: Call, outputs: Outputs | None) -> NotCacheable | None:
@@ -134,7 +133,7 @@ def stale_inputs(call: Call, outputs: Outputs | None) -> NotCacheable | None:
         reason = "input-vanished" if why.startswith("gone") else "input-changed-during-compile"
         return NotCacheable(reason, f"{path}: {why}; the result may hold another content than its key names")
     absent = [*(deps.absent if deps else ()), *(reported.absent if reported else ())]
-    appeared = any_appeared((join(cwd, fspath(p)) for p in absent), context.existing)
+    appeared = any_appeared([join(cwd, fspath(p)) for p in absent], context.existing)
     if appeared is not None:
         return NotCacheable("input-changed-during-compile", f"{appeared} appeared while compiling")
     return None

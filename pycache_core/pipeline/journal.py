@@ -20,9 +20,10 @@ differs now, in a user's terms:
 characters; beyond, and for bytes, `describe_value`'s short form);
 ``fingerprint`` compares exactly where the value is not kept whole, and is
 null where it is (the value compares itself: a kernel unit's ~850 file
-components are digests already, not worth a digest each). Arguments and allow-listed variables are
-in it, so the file is private to the user (0600). Local, per cache
-directory, never shared; overwritten by the next stored miss at the site.
+components are digests already, not worth a digest each). Arguments and
+allow-listed variables are in it, so the file is private to the user
+(0600). Local, per cache directory, never shared; overwritten by the next
+stored miss at the site.
 """
 
 from __future__ import annotations
