@@ -81,6 +81,9 @@ class CallContext:
         #: content, and what a manifest records, follow from it without
         #: another stat or digest lookup (`pycache_core.pipeline.freshness`)
         self.hashed_after_compile: dict[str, tuple[str, Signature]] = {}
+        #: files hashed before the compile, with the digest the key took:
+        #: `pycache_core.pipeline.freshness.settle` reads a just-written one again
+        self.hashed_before_compile: dict[str, str] = {}
 
     @property
     def scratch_dir(self) -> Path:
@@ -102,6 +105,7 @@ class CallContext:
         name = os.fspath(path)
         self.hashed_files[name] = None
         if not self.compile_ended:
+            self.hashed_before_compile[name] = digest
             return digest
         if signed is not None:
             self.hashed_after_compile[name] = (digest, signed)

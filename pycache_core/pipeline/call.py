@@ -113,6 +113,10 @@ class Call:
     #: when the call started, before it read any input, by the clock files
     #: are stamped with: files written since cannot be vouched for (`freshness`)
     started_ns: int = field(default_factory=file_clock_ns)
+    #: set by `freshness.settle` just before the compile starts: the compile's
+    #: own start, and for each just-written file read again then, when it was
+    compile_started_ns: int | None = None
+    settled_ns: dict[str, int] = field(default_factory=dict)
     delta: StatsDelta = field(default_factory=StatsDelta)
     label: str = ""
     compiler: str | None = None

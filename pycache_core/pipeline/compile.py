@@ -174,6 +174,7 @@ def _miss(engine: Engine, call: Call) -> CompileReply:
     invocation, parsed, context = call.ready
     assert call.family is not None
     _still_wanted(call, "before the compile")
+    freshness.settle(call)
     result = run_compiler(call, engine.config, engine.host.hooks)
     call.compiled = result
     context.compile_ended = True  # files hashed from now on keep the signature their content had

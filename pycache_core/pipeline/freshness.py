@@ -26,6 +26,18 @@ normally. (With the wall clock and its 20 ms margin, cargo's pipelined
 builds lost a crate a build: the next crate starts some 17 ms after its
 dependency's ``.rmeta`` is written.) A remote file system whose server
 clock runs behind this machine's defeats the proof (as it does ccache's).
+
+A call can arrive within the same tick as the write of a file it reads: the
+native client reaches the server a millisecond or two after cargo starts
+it, and cargo starts a crate the moment its dependency's rlib is written.
+Such a file's stamp does not prove it was written before the call, so
+`settle`, just before the compile, reads each file hashed so far whose
+stamp is that close again once the clock is past it: the same digest
+then proves the content the key took is the one the compile will read,
+and from then on a write would carry a later stamp. Files first hashed
+after the compile (the ones its own dependency output names) are judged
+from the compile's start, not the call's: whatever the call read before
+cannot have put their content into the key.
 """
 
 from __future__ import annotations
@@ -39,7 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..api import NotCacheable, Outputs
-from ..digests import Signature
+from ..digests import Signature, hash_file, signature
 
 if TYPE_CHECKING:
     from .call import Call
@@ -53,6 +65,9 @@ COARSE_MARGIN_NS = 2_000_000_000
 #: Start and stamps from the same clock: stamps cut to microseconds (or
 #: anything finer than a millisecond).
 STAMP_MARGIN_NS = 1_000_000
+#: The longest `settle` waits, in all, for the clock to pass just-written
+#: files' stamps; past it, those files stay judged from the call's start.
+SETTLE_WAIT_NS = 25_000_000
 #: Linux's clock id for CLOCK_REALTIME_COARSE (the time module has no name for it).
 _CLOCK_REALTIME_COARSE = 5
 
@@ -74,14 +89,19 @@ file_clock_ns, _CLOCK_MARGIN_NS = _file_clock()
 
 
 def first_changed(
-    paths: Iterable[str | os.PathLike[str]], started_ns: int, signed: Mapping[str, tuple[str, Signature]] | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    started_ns: int,
+    signed: Mapping[str, tuple[str, Signature]] | None = None,
+    later: Mapping[str, int] | None = None,
 ) -> tuple[Path, str] | None:
     """The first of ``paths`` that is gone or was written at or after
-    ``started_ns`` (`file_clock_ns` when the call started), with why;
-    None when every one is provably unchanged since then. A path in
+    ``started_ns`` (`file_clock_ns` when the call started) -- or for a path
+    in ``later`` (`later_starts`), at or after the time it gives -- with
+    why; None when every one is provably unchanged since then. A path in
     ``signed`` (hashed after the compile: `CallContext.hashed_after_compile`)
     is judged by the signature it was hashed under, not stat'ed again."""
     signed = signed or {}
+    later = later or {}
     for path in dict.fromkeys(os.fspath(p) for p in paths):
         known = signed.get(path)
         if known is not None:
@@ -92,9 +112,75 @@ def first_changed(
             except OSError as exc:
                 return Path(path), f"gone ({exc.strerror or exc})"
             mtime_ns, ctime_ns = st.st_mtime_ns, st.st_ctime_ns
-        if _written_since(mtime_ns, ctime_ns, started_ns):
+        if _written_since(mtime_ns, ctime_ns, later.get(path, started_ns)):
             return Path(path), "written since the call started"
     return None
+
+
+def settle(call: Call) -> None:
+    """Just before the compile: read again each file hashed so far that was
+    written too close to the call's start to be vouched for, once the clock
+    is past its stamp, and note the compile's own start (the module's
+    docstring says why). A file that reads the same then is judged from
+    that moment on (``call.settled_ns``); one that does not, or that the
+    wait's bound leaves unread, stays judged from the call's start, and
+    the result is not stored."""
+    context = call.context
+    deadline = time.monotonic_ns() + SETTLE_WAIT_NS
+    if context is not None:
+        for name, digest in context.hashed_before_compile.items():
+            try:
+                st = os.stat(name)
+            except OSError:
+                continue  # gone: `stale_inputs` says so
+            if not _written_since(st.st_mtime_ns, st.st_ctime_ns, call.started_ns):
+                continue
+            now = _past(st.st_mtime_ns, st.st_ctime_ns, deadline)
+            if now is None:
+                continue
+            try:
+                again = hash_file(name)
+                unchanged = signature(os.stat(name)) == signature(st)
+            except OSError:
+                continue
+            if again == digest and unchanged:
+                call.settled_ns[name] = now
+    call.compile_started_ns = file_clock_ns()
+
+
+def _past(mtime_ns: int, ctime_ns: int, deadline: int) -> int | None:
+    """`file_clock_ns` once a file stamped so is provably written before it;
+    None if that is not so before ``deadline`` (monotonic)."""
+    while True:
+        now = file_clock_ns()
+        if not _written_since(mtime_ns, ctime_ns, now):
+            return now
+        if time.monotonic_ns() >= deadline:
+            return None
+        time.sleep(0.0005)
+
+
+def later_starts(call: Call) -> dict[str, int]:
+    """The paths `first_changed` judges from a later start than the call's:
+    the files `settle` read again, and the files hashed only after the
+    compile (what its own dependency output names) that the key took
+    nothing from before it -- neither hashed nor discovered then."""
+    later = dict(call.settled_ns)
+    context, started = call.context, call.compile_started_ns
+    if context is None or started is None or not context.hashed_after_compile:
+        return later
+    invocation = call.invocation
+    cwd = os.fspath(invocation.cwd) if invocation is not None else ""
+    join, fspath = os.path.join, os.fspath
+    before = {join(cwd, name) for name in context.hashed_before_compile}
+    if call.deps is not None:
+        before.update(join(cwd, fspath(p)) for p in call.deps.files)
+    if call.parsed is not None:
+        before.update(join(cwd, fspath(p)) for p in call.parsed.sources)
+    for name in context.hashed_after_compile:
+        if join(cwd, name) not in before:
+            later.setdefault(name, started)
+    return later
 
 
 def _written_since(mtime_ns: int, ctime_ns: int, started_ns: int) -> bool:
@@ -127,7 +213,7 @@ def stale_inputs(call: Call, outputs: Outputs | None) -> NotCacheable | None:
     listed = [*(deps.files if deps else ()), *(reported.files if reported else ())]
     cwd, join, fspath = os.fspath(invocation.cwd), os.path.join, os.fspath  # strings: a kernel unit lists ~800 files
     files = [*context.hashed_files, *parsed.sources, *(join(cwd, fspath(p)) for p in listed)]
-    changed = first_changed(files, call.started_ns, context.hashed_after_compile)
+    changed = first_changed(files, call.started_ns, context.hashed_after_compile, later_starts(call))
     if changed is not None:
         path, why = changed
         reason = "input-vanished" if why.startswith("gone") else "input-changed-during-compile"

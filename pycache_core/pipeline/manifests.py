@@ -228,8 +228,9 @@ def record(
         context.log.debug("no manifest recorded: %s", exc)
         return None
     # Hashed after the compile: only a file untouched since the call
-    # started is known to hold what the compile read.
-    changed = freshness.first_changed(files, call.started_ns, signed)
+    # started (or since `freshness.later_starts` says) is known to hold
+    # what the compile read.
+    changed = freshness.first_changed(files, call.started_ns, signed, freshness.later_starts(call))
     if changed is not None:
         call.delta.reason("not_cacheable", "input-changed-during-compile")
         context.log.info("no manifest recorded: %s %s", *changed)

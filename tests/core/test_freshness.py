@@ -58,3 +58,84 @@ def test_a_file_hashed_after_the_compile_is_judged_by_the_signature_it_was_hashe
     assert first_changed([before], started, signed) is None
     assert first_changed([before], started)[1].startswith("gone")
     assert first_changed([before, after], started, signed) == (after, "written since the call started")
+
+
+# --- settle: a file written in the tick the call arrived in ------------------------
+
+
+def _call(tmp_path: Path, started: int, before: dict[str, str], after: dict | None = None, discovered=()):
+    """What `settle` and `later_starts` read of a call."""
+    from types import SimpleNamespace
+
+    context = SimpleNamespace(hashed_before_compile=before, hashed_after_compile=after or {})
+    return SimpleNamespace(context=context, started_ns=started, settled_ns={}, compile_started_ns=None,
+                           invocation=SimpleNamespace(cwd=tmp_path), deps=SimpleNamespace(files=list(discovered)),
+                           parsed=SimpleNamespace(sources=[]))
+
+
+def _stamp(path: Path) -> int:
+    st = path.stat()
+    return max(st.st_mtime_ns, st.st_ctime_ns)
+
+
+def test_settle_reads_a_just_written_file_again_and_then_vouches_for_it(tmp_path: Path) -> None:
+    """A dependency written in the very tick the call arrived (the native
+    client reaches the server a millisecond after cargo starts it): read
+    again once the clock is past its stamp, the same content is vouched
+    for from then on, and the compile's start is noted."""
+    from pycache_core.digests import hash_file
+    from pycache_core.pipeline.freshness import later_starts, settle
+
+    rlib = tmp_path / "libdep.rlib"
+    rlib.write_bytes(b"rlib")
+    started = _stamp(rlib)  # the call arrived in the same tick
+    call = _call(tmp_path, started, {str(rlib): hash_file(rlib)})
+    assert first_changed([rlib], started) is not None  # the call's start alone cannot vouch for it
+    settle(call)
+    assert call.settled_ns[str(rlib)] > _stamp(rlib)
+    assert call.compile_started_ns >= call.settled_ns[str(rlib)]
+    assert first_changed([rlib], started, later=later_starts(call)) is None
+    rlib.write_bytes(b"RLIB")  # written after settle read it: never vouched for
+    assert first_changed([rlib], started, later=later_starts(call)) == (rlib, "written since the call started")
+
+
+def test_settle_never_vouches_for_a_file_that_reads_otherwise_than_the_key_took_it(tmp_path: Path) -> None:
+    from pycache_core.digests import hash_file
+    from pycache_core.pipeline.freshness import later_starts, settle
+
+    header = tmp_path / "h.h"
+    header.write_text("#define H 1\n")
+    taken = hash_file(header)
+    header.write_text("#define H 2\n")  # rewritten in the same tick, after the key took it
+    started = _stamp(header)
+    call = _call(tmp_path, started, {str(header): taken})
+    settle(call)
+    assert call.settled_ns == {}
+    assert first_changed([header], started, later=later_starts(call)) == (header, "written since the call started")
+
+
+def test_files_first_read_by_the_compile_are_judged_from_the_compile_s_start(tmp_path: Path) -> None:
+    """A header only the compile's own dependency output names, written
+    after the call arrived and before the compile started, holds what the
+    compile read; one discovered before the compile (its content may be in
+    the key) stays judged from the call's start."""
+    from pycache_core.digests import FileDigests
+    from pycache_core.pipeline.freshness import later_starts, settle
+
+    started = file_clock_ns()
+    time.sleep(0.002)
+    generated, discovered = tmp_path / "generated.h", tmp_path / "discovered.h"
+    generated.write_text("#define G 1\n")
+    discovered.write_text("#define D 1\n")
+    time.sleep(0.010)
+    call = _call(tmp_path, started, {}, discovered=[discovered.name])
+    settle(call)
+    digests = FileDigests()
+    for path in (generated, discovered):
+        digest, signature = digests.signed_digest(path)
+        call.context.hashed_after_compile[str(path)] = (digest, signature)
+    later = later_starts(call)
+    assert later == {str(generated): call.compile_started_ns}
+    signed = call.context.hashed_after_compile
+    assert first_changed([generated], started, signed, later) is None
+    assert first_changed([discovered], started, signed, later) == (discovered, "written since the call started")

@@ -25,12 +25,12 @@ from .test_end_to_end import _stats, cached, penv  # noqa: F401  (penv is a fixt
 pytestmark = needs_gcc
 
 #: Edits inc/h.h from the file ``edit-before`` (before gcc runs) or
-#: ``edit-after`` (once gcc is done), on the compile only (-c, not pycache's
-#: -E run or its probes), then sets the header's mtime far back: only its
-#: ctime tells that it changed.
+#: ``edit-after`` (once gcc is done), on the compile of a.c only (-c and
+#: a.c: not pycache's -E run, nor its probes, which compile /dev/null), then
+#: sets the header's mtime far back: only its ctime tells that it changed.
 WRAPPER = """#!/bin/sh
 compiling=
-case " $* " in *" -c "*) compiling=1 ;; esac
+case " $* " in *" -c "*) case " $* " in *" a.c "*) compiling=1 ;; esac ;; esac
 if [ -n "$compiling" ] && [ -f edit-before ]; then cat edit-before > inc/h.h; rm edit-before; touch -d @946684800 inc/h.h; fi
 {gcc} "$@"
 rc=$?
