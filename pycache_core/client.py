@@ -41,8 +41,11 @@ def main(argv=None, relaunch=None):
     what needs the whole environment -- a subcommand, a compile in this
     process, both with their plugins and PYTHONPATH -- starts that script
     again in a normally started interpreter (`_whole_interpreter`)."""
-    global _relaunch
+    global _relaunch, _handoff
     argv = list(sys.argv if argv is None else argv)
+    if argv[1:2] and argv[1] in HANDOFFS and len(argv) > 2:
+        _handoff = (argv[1], argv[2])
+        del argv[1:3]
     _relaunch = None if relaunch is None else [relaunch[0], relaunch[1], "--argv0", *argv]
     code = _dispatch(argv)
     if relaunch is not None and _served:
@@ -83,6 +86,14 @@ def _dispatch(argv):
 
 
 _relaunch = None  # set by main(): the command line of a normally started client
+# What the native client (native/client.c) hands over when it started this
+# one in its place mid-call, after the argv0: (flag, value), set by main().
+#   --client-fault CAUSE    the server failed the call after it was sent:
+#                           count the fault and run the compiler uncached;
+#   --client-execute PATH   the server said "run PATH" and exec failed:
+#                           run it here, to fail as this client words it.
+HANDOFFS = ("--client-fault", "--client-execute")
+_handoff = None
 _served = False  # set by compile_command once it has replayed the server's reply
 
 
@@ -106,6 +117,12 @@ def compile_command(command, launcher=False):
     # PATH that leads here is never run).
     argv0 = sys.argv[0] if sys.argv else ""
     self_exe = argv0 if not argv0 or argv0.startswith("/") else connection.join(cwd, argv0)
+    if _handoff is not None:
+        flag, value = _handoff
+        if flag == "--client-execute":
+            return exec_compiler([value, *command[1:]], self_exe, argv0=command[0], launcher=launcher)
+        connection.record_fault(environ, "server-unavailable", value)
+        return exec_compiler(command, self_exe, launcher=launcher)
     if names.is_true(environ.get(names.DISABLE)):
         return exec_compiler(command, self_exe, launcher=launcher)
     tty = posix.isatty(2)

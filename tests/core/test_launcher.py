@@ -10,7 +10,9 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,10 @@ def test_a_wheel_installed_by_pip_starts_its_client_without_site(tmp_path):
     (site_dir / "zz_marker.pth").write_text(f"import pathlib; pathlib.Path({str(marker)!r}).touch()\n")
     pycache = env_dir / "bin" / "pycache"
     assert (env_dir / "bin" / "pycache-python").read_text().startswith(f"#!{env_dir}/bin/python")
+    # Built where a C compiler is (this machine): the native client, in a
+    # wheel tagged for this platform only.
+    assert pycache.read_bytes()[:4] == b"\x7fELF"
+    assert wheel.name.endswith("-py3-none-" + sysconfig.get_platform().replace("-", "_").replace(".", "_") + ".whl")
 
     work = tmp_path / "w"
     work.mkdir()
@@ -115,3 +121,24 @@ def test_a_wheel_installed_by_pip_starts_its_client_without_site(tmp_path):
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert marker.exists()
+
+
+@pytest.mark.skipif(uv() is None, reason="uv (which builds the wheel) is not installed")
+@pytest.mark.parametrize("setting", [{"CC": "/nonexistent/cc"}, {"PYCACHE_NATIVE_CLIENT": "0"}], ids=["no-compiler", "off"])
+def test_a_wheel_built_without_the_native_client_has_the_shell_launcher(tmp_path, setting):
+    """No C compiler where the wheel is built (or the native client turned
+    off): the wheel's pycache command is bin/pycache, and the wheel is one
+    for any platform."""
+    wheels = tmp_path / "wheels"
+    done = subprocess.run([uv(), "build", "--offline", "--wheel", "--out-dir", str(wheels), str(REPO)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, **setting})
+    assert done.returncode == 0, done.stderr
+    if "CC" in setting:
+        assert "the native client did not build: no C compiler" not in done.stderr  # CC names one: it failed to run
+        assert "installing the shell launcher, the native client did not build" in done.stderr
+        assert "/nonexistent/cc" in done.stderr
+    wheel = next(wheels.glob("pycache-*.whl"))
+    assert wheel.name.endswith("-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        version = wheel.name.split("-")[1]
+        assert archive.read(f"pycache-{version}.data/scripts/pycache") == LAUNCHER.read_bytes()
