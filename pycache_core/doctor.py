@@ -61,6 +61,7 @@ def run_doctor(config: Any, host: Any, console: Any) -> int:
     report = Report()
     console.rule("[bold]pycache doctor")
     usable = _check_settings(config, console, report)
+    _check_client(console)
     _check_plugins(host, console, report)
     _check_compilers(host, config, console, report)
     _check_server(config, usable, console, report)
@@ -99,6 +100,25 @@ def _check_settings(config: Any, console: Any, report: Report) -> bool:
     if not problems:
         console.print("[green]settings:[/green] all valid (pycache config lists them)")
     return not any(p.fatal and not p.warning for p in problems)
+
+
+def _check_client(console: Any) -> None:
+    """Which ``pycache`` command this is: the native client (a hit starts
+    no interpreter) or the shell launcher (each call starts Python)."""
+    import sys
+
+    command = sys.argv[0] if sys.argv else ""
+    try:
+        with open(command, "rb") as f:
+            native = f.read(4) == b"\x7fELF"
+    except OSError:
+        console.print(f"client: {_escape(command or '?')} (not a file: run as a module)", soft_wrap=True)
+        return
+    if native:
+        console.print(f"[green]client:[/green] the native client, {_escape(command)}", soft_wrap=True)
+    else:
+        console.print(f"[yellow]client:[/yellow] the shell launcher, {_escape(command)}: every call starts Python "
+                      "(a wheel built with a C compiler installs the native client)", soft_wrap=True)
 
 
 def _check_server(config: Any, usable: bool, console: Any, report: Report) -> None:

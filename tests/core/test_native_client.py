@@ -376,3 +376,18 @@ def test_a_machine_without_a_c_compiler_is_told_why(tmp_path, monkeypatch):
     with pytest.raises(native_build.BuildError, match="no-such-cc"):
         native_build.build(REPO, tmp_path / "pycache")
     assert not (tmp_path / "pycache").exists()
+
+
+def test_doctor_says_which_client_the_pycache_command_is(pycache_env, native_client):
+    bindir = Path(sys.executable).parent
+    pair = pycache_env.root / "pair"
+    pair.mkdir()
+    shutil.copy(bindir / "pycache-python", pair / "pycache-python")
+    shutil.copy(native_client, pair / "pycache")
+    shutil.copy(REPO / "bin" / "pycache", pair / "pycache-sh")
+    done = native(pycache_env, pair / "pycache").run(["doctor"], env={"COLUMNS": "300"})
+    assert done.returncode == 0, done.stdout.decode()
+    assert f"client: the native client, {pair}/pycache\n".encode() in done.stdout
+    done = native(pycache_env, pair / "pycache-sh").run(["doctor"], env={"COLUMNS": "300"})
+    assert done.returncode == 0, done.stdout.decode()
+    assert f"client: the shell launcher, {pair}/pycache-sh: every call starts Python".encode() in done.stdout
