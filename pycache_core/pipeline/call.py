@@ -113,8 +113,11 @@ class Call:
     #: when the call started, before it read any input, by the clock files
     #: are stamped with: files written since cannot be vouched for (`freshness`)
     started_ns: int = field(default_factory=file_clock_ns)
-    #: set by `freshness.settle` just before the compile starts: the compile's
-    #: own start, and for each just-written file read again then, when it was
+    #: set by `freshness.settle` before discovery and before the compile:
+    #: when each started, what was hashed before discovery, and for each
+    #: just-written file read again then, when it was
+    discovery_started_ns: int | None = None
+    hashed_before_discovery: tuple[str, ...] = ()
     compile_started_ns: int | None = None
     settled_ns: dict[str, int] = field(default_factory=dict)
     delta: StatsDelta = field(default_factory=StatsDelta)

@@ -31,13 +31,14 @@ A call can arrive within the same tick as the write of a file it reads: the
 native client reaches the server a millisecond or two after cargo starts
 it, and cargo starts a crate the moment its dependency's rlib is written.
 Such a file's stamp does not prove it was written before the call, so
-`settle`, just before the compile, reads each file hashed so far whose
-stamp is that close again once the clock is past it: the same digest
-then proves the content the key took is the one the compile will read,
-and from then on a write would carry a later stamp. Files first hashed
-after the compile (the ones its own dependency output names) are judged
-from the compile's start, not the call's: whatever the call read before
-cannot have put their content into the key.
+`settle`, before discovery and before the compile, waits for the clock to
+pass the call's start and reads each file hashed so far whose stamp is
+that close again: the same digest then proves the content the key took is
+the one the compile will read, and from then on a write would carry a
+later stamp. Files first read by discovery, or first hashed after the
+compile (the ones its own dependency output names), are judged from that
+stage's start, not the call's: nothing the call read before it can have
+put their content into the key.
 """
 
 from __future__ import annotations
@@ -117,18 +118,27 @@ def first_changed(
     return None
 
 
-def settle(call: Call) -> None:
-    """Just before the compile: read again each file hashed so far that was
-    written too close to the call's start to be vouched for, once the clock
-    is past its stamp, and note the compile's own start (the module's
-    docstring says why). A file that reads the same then is judged from
-    that moment on (``call.settled_ns``); one that does not, or that the
-    wait's bound leaves unread, stays judged from the call's start, and
-    the result is not stored."""
+def settle(call: Call, stage: str = "compile") -> int:
+    """Before a stage that reads the call's inputs -- ``"discovery"`` (a
+    plugin's preprocessor run) or ``"compile"`` -- note when it started, as
+    a reference for the files it is the first to read (`later_starts`).
+
+    First, while the clock has not yet passed the call's start, wait until
+    it has (bounded by `SETTLE_WAIT_NS`): a file written before the call
+    arrived is then provably older than anything the stage reads. Then read
+    again each file hashed so far that was written too close to the call's
+    start to be vouched for, once the clock is past its stamp: one that
+    reads the same is judged from that moment on (``call.settled_ns``); one
+    that does not, or that the bound leaves unread, stays judged from the
+    call's start, and the result is not stored. The module's docstring says
+    why. Returns the stage's start."""
     context = call.context
     deadline = time.monotonic_ns() + SETTLE_WAIT_NS
+    _past(call.started_ns, call.started_ns, deadline)
     if context is not None:
         for name, digest in context.hashed_before_compile.items():
+            if name in call.settled_ns:
+                continue
             try:
                 st = os.stat(name)
             except OSError:
@@ -145,7 +155,16 @@ def settle(call: Call) -> None:
                 continue
             if again == digest and unchanged:
                 call.settled_ns[name] = now
-    call.compile_started_ns = file_clock_ns()
+    started = file_clock_ns()
+    if stage == "discovery":
+        # After the compile (a deferred compile keyed by discovery after
+        # all), what discovery reads was read by the compile too: from the
+        # compile's start, a write shows in both.
+        call.discovery_started_ns = call.compile_started_ns or started
+        call.hashed_before_discovery = tuple(context.hashed_before_compile) if context is not None else ()
+    else:
+        call.compile_started_ns = started
+    return started
 
 
 def _past(mtime_ns: int, ctime_ns: int, deadline: int) -> int | None:
@@ -162,24 +181,35 @@ def _past(mtime_ns: int, ctime_ns: int, deadline: int) -> int | None:
 
 def later_starts(call: Call) -> dict[str, int]:
     """The paths `first_changed` judges from a later start than the call's:
-    the files `settle` read again, and the files hashed only after the
-    compile (what its own dependency output names) that the key took
-    nothing from before it -- neither hashed nor discovered then."""
+    the files `settle` read again; the files discovery named (what the
+    plugin's preprocessor run read) that nothing hashed before it, from
+    discovery's start; and the files hashed only after the compile (what
+    its own dependency output names) that nothing hashed before it, from
+    the compile's start. A source, and any file hashed before the stage
+    that read it, keeps the call's start: the key may hold what was read
+    then."""
     later = dict(call.settled_ns)
-    context, started = call.context, call.compile_started_ns
-    if context is None or started is None or not context.hashed_after_compile:
+    context = call.context
+    if context is None:
         return later
     invocation = call.invocation
     cwd = os.fspath(invocation.cwd) if invocation is not None else ""
     join, fspath = os.path.join, os.fspath
-    before = {join(cwd, name) for name in context.hashed_before_compile}
-    if call.deps is not None:
-        before.update(join(cwd, fspath(p)) for p in call.deps.files)
-    if call.parsed is not None:
-        before.update(join(cwd, fspath(p)) for p in call.parsed.sources)
-    for name in context.hashed_after_compile:
-        if join(cwd, name) not in before:
-            later.setdefault(name, started)
+    sources = {join(cwd, fspath(p)) for p in call.parsed.sources} if call.parsed is not None else set()
+
+    def judge_from(started: int, names: Iterable, hashed_before: Iterable[str]) -> None:
+        before = sources.union(join(cwd, name) for name in hashed_before)
+        for name in map(fspath, names):
+            full = join(cwd, name)
+            if full not in before:
+                later.setdefault(name, started)
+                later.setdefault(full, started)
+
+    if call.discovery_started_ns is not None and call.deps is not None:
+        judge_from(call.discovery_started_ns, call.deps.files, call.hashed_before_discovery)
+    if call.compile_started_ns is not None:
+        discovered = tuple(map(fspath, call.deps.files)) if call.deps is not None else ()
+        judge_from(call.compile_started_ns, context.hashed_after_compile, (*context.hashed_before_compile, *discovered))
     return later
 
 

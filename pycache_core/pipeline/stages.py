@@ -36,7 +36,7 @@ from ..digests import stat_signature
 from ..keys import KEY_SCHEMA_VERSION, describe_value, manifest_key, result_key
 from ..paths import BaseDirectories, family_dirs
 from ..which import find_executable
-from . import files
+from . import files, freshness
 from .call import Call, NoCache, guard
 from .run import prefix_text
 from .steps import CallSteps
@@ -202,6 +202,7 @@ def dependencies(engine: Engine, call: Call) -> Dependencies | NotCacheable | No
     invocation, parsed, context = call.ready
     assert call.family is not None
     family = call.family
+    freshness.settle(call, "discovery")
     deps = guard("dependencies", lambda: engine.host.hooks.discover_dependencies(invocation, parsed, context))
     if not isinstance(deps, Dependencies):
         return deps

@@ -69,6 +69,7 @@ def _call(tmp_path: Path, started: int, before: dict[str, str], after: dict | No
 
     context = SimpleNamespace(hashed_before_compile=before, hashed_after_compile=after or {})
     return SimpleNamespace(context=context, started_ns=started, settled_ns={}, compile_started_ns=None,
+                           discovery_started_ns=None, hashed_before_discovery=(),
                            invocation=SimpleNamespace(cwd=tmp_path), deps=SimpleNamespace(files=list(discovered)),
                            parsed=SimpleNamespace(sources=[]))
 
@@ -129,7 +130,7 @@ def test_files_first_read_by_the_compile_are_judged_from_the_compile_s_start(tmp
     discovered.write_text("#define D 1\n")
     time.sleep(0.010)
     call = _call(tmp_path, started, {}, discovered=[discovered.name])
-    settle(call)
+    settle(call)  # discovery ran before the call (or not at all): no settle of its own
     digests = FileDigests()
     for path in (generated, discovered):
         digest, signature = digests.signed_digest(path)
@@ -139,3 +140,24 @@ def test_files_first_read_by_the_compile_are_judged_from_the_compile_s_start(tmp
     signed = call.context.hashed_after_compile
     assert first_changed([generated], started, signed, later) is None
     assert first_changed([discovered], started, signed, later) == (discovered, "written since the call started")
+
+
+def test_files_a_discovery_run_reads_are_judged_from_its_start(tmp_path: Path) -> None:
+    """Generated headers written in the tick the call arrived, then read by
+    the plugin's preprocessor run: settle waits for the clock to pass the
+    call's start first, so they are vouched for; a header written after
+    discovery started never is."""
+    from pycache_core.pipeline.freshness import later_starts, settle
+
+    generated, late = tmp_path / "generated.h", tmp_path / "late.h"
+    generated.write_text("#define G 1\n")
+    started = _stamp(generated)  # the call arrived in the same tick
+    call = _call(tmp_path, started, {}, discovered=[generated.name, late.name])
+    discovery = settle(call, "discovery")
+    assert discovery > started and call.discovery_started_ns == discovery
+    late.write_text("#define L 1\n")  # as if written while discovery ran
+    later = later_starts(call)
+    assert later[str(generated)] == discovery
+    assert first_changed([generated], started) is not None
+    assert first_changed([generated], started, later=later) is None
+    assert first_changed([late], started, later=later) == (late, "written since the call started")
