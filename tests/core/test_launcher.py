@@ -21,13 +21,13 @@ REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = REPO / "bin" / "pycache"
 
 
-@pytest.fixture
-def installed(tmp_path):
-    """bin/pycache copied into a bin/ whose pycache-python names, as its
-    interpreter, a stand-in that prints the arguments it was given."""
+def install_beside_stand_in(launcher: Path, tmp_path: Path) -> Path:
+    """``launcher`` copied as pycache into a bin/ whose pycache-python
+    names, as its interpreter, a stand-in that prints the arguments it was
+    given; the bin/ directory."""
     bindir = tmp_path / "prefix" / "bin"
     bindir.mkdir(parents=True)
-    shutil.copy(LAUNCHER, bindir / "pycache")
+    shutil.copy(launcher, bindir / "pycache")
     python = tmp_path / "python3.11"
     python.write_text('#!/bin/sh\nprintf "%s\\n" "python" "$@"\n')
     python.chmod(0o755)
@@ -35,6 +35,12 @@ def installed(tmp_path):
     client.write_text(f"#!{python}\nprint('not run by the stand-in')\n")
     client.chmod(0o755)
     return bindir
+
+
+@pytest.fixture
+def installed(tmp_path):
+    """The shell launcher beside a stand-in client (`install_beside_stand_in`)."""
+    return install_beside_stand_in(LAUNCHER, tmp_path)
 
 
 def run(command, **kwargs) -> list[str]:

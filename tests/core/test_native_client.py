@@ -24,6 +24,8 @@ import pytest
 from pycache_core import client, connection, env, protocol
 from pycache_core.testing import PycacheEnv
 
+from .test_launcher import install_beside_stand_in
+
 REPO = Path(__file__).resolve().parents[2]
 FAILED_HANDOVER = b"pycache: cannot start its client"
 
@@ -169,15 +171,7 @@ def test_a_compiler_killed_by_a_signal_kills_the_native_client_with_it(pycache_e
 def beside_stand_in(native_client, tmp_path) -> Path:
     """The native client beside a pycache-python whose interpreter is a
     stand-in that prints the arguments it was given."""
-    bindir = tmp_path / "prefix" / "bin"
-    bindir.mkdir(parents=True)
-    shutil.copy(native_client, bindir / "pycache")
-    python = tmp_path / "python3.11"
-    python.write_text('#!/bin/sh\nprintf "%s\\n" "python" "$@"\n')
-    python.chmod(0o755)
-    (bindir / "pycache-python").write_text(f"#!{python}\nprint('not run by the stand-in')\n")
-    (bindir / "pycache-python").chmod(0o755)
-    return bindir
+    return install_beside_stand_in(native_client, tmp_path)
 
 
 def lines(command, **kwargs) -> list[str]:
