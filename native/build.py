@@ -20,8 +20,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-SOURCE = HERE / "client.c"
 CFLAGS = ("-std=gnu99", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration")
 
 
