@@ -8,7 +8,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Protocol
 
@@ -55,8 +56,11 @@ class CallContext:
         default_cwd: Path | None = None,
         default_env: Mapping[str, str] | None = None,
         steps: StepStore | None = None,
+        waiting: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self.identity = identity
+        #: around each helper `run`: the server lets other calls look up meanwhile (`LookupLock.waiting`)
+        self._waiting = waiting
         #: the call may be keyed from its compile's own dependency list (see `PluginContext.depend_mode`)
         self.depend_mode = False
         #: the compile goes through PYCACHE_PREFIX_COMMAND (see `PluginContext.compiled_elsewhere`)
@@ -132,12 +136,13 @@ class CallContext:
     ) -> subprocess.CompletedProcess[bytes]:
         started = time.monotonic()
         try:
-            return spawning.run(
-                argv,
-                cwd=os.fspath(cwd or self._default_cwd or os.getcwd()),
-                env=dict(env if env is not None else (self._default_env or os.environ)),
-                input=stdin,
-            )
+            with self._waiting():
+                return spawning.run(
+                    argv,
+                    cwd=os.fspath(cwd or self._default_cwd or os.getcwd()),
+                    env=dict(env if env is not None else (self._default_env or os.environ)),
+                    input=stdin,
+                )
         finally:
             elapsed = time.monotonic() - started
             self.helper_seconds += elapsed

@@ -22,6 +22,7 @@ __all__ = ["is_null_device", "why_not_regular"]
 # Paths whose meaning depends on the process that opens them: /dev/stdin and
 # /dev/fd/N are the caller's descriptors, never the server's.
 _PROCESS_RELATIVE = ("/proc", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr")
+_PROCESS_PREFIXES = tuple(root + os.sep for root in _PROCESS_RELATIVE)
 _MAX_LINKS = 40  # as the kernel's ELOOP limit
 
 
@@ -72,31 +73,33 @@ def _through_process_files(path: str) -> bool:
     the compiler will read. (``os.path.realpath`` cannot tell: it resolves
     /proc/self/fd/N into whatever the resolving process holds.)"""
     pending = [p for p in os.path.abspath(path).split(os.sep) if p]
-    current = os.sep
+    pending.reverse()  # taken from the end: the next component is pending[-1]
+    current = ""  # the path so far; "" is the root
     links = 0
+    readlink = os.readlink
     while pending:
-        part = pending.pop(0)
+        part = pending.pop()
         if part == ".":
             continue
         if part == "..":
-            current = os.path.dirname(current)
+            current = current.rpartition(os.sep)[0]
             continue
-        candidate = os.path.join(current, part)
+        candidate = current + os.sep + part
         if _is_process_relative(candidate):
             return True
         try:
-            target = os.readlink(candidate)
+            target = readlink(candidate)
         except OSError:  # not a link (or not there): a plain component
             current = candidate
             continue
         links += 1
         if links > _MAX_LINKS:
             return False  # ELOOP: the compiler reports it
-        if os.path.isabs(target):
-            current = os.sep
-        pending[:0] = [p for p in target.split(os.sep) if p]
-    return _is_process_relative(current)
+        if target.startswith(os.sep):
+            current = ""
+        pending.extend(reversed([p for p in target.split(os.sep) if p]))
+    return _is_process_relative(current or os.sep)
 
 
 def _is_process_relative(path: str) -> bool:
-    return any(path == root or path.startswith(root + os.sep) for root in _PROCESS_RELATIVE)
+    return path in _PROCESS_RELATIVE or path.startswith(_PROCESS_PREFIXES)

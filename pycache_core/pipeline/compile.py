@@ -67,6 +67,12 @@ def compile_request(engine: Engine, request: CompileRequest) -> CompileReply:
 
 
 def _compile(engine: Engine, call: Call) -> CompileReply:
+    # One call at a time up to its hit, or to what it must wait for (`LookupLock`).
+    with engine.lookup_lock.held():
+        return _look_up(engine, call)
+
+
+def _look_up(engine: Engine, call: Call) -> CompileReply:
     request = call.request
     stages.resolve(engine, call)
     if call.compiler is None:
@@ -107,6 +113,7 @@ def _cached_compile(engine: Engine, call: Call) -> CompileReply:
                 return reply
 
     # 2. Discover dependencies (preprocessor, dep-info) and look up the result.
+    engine.lookup_lock.leave()  # from here on a call waits on the compiler: others look up meanwhile
     deps = stages.dependencies(engine, call)
     if deps is None or isinstance(deps, NotCacheable):
         return _pass_through(call, deps)

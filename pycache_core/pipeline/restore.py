@@ -18,8 +18,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import itertools
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -243,13 +243,19 @@ def atomic_write(target: Path, data: bytes, mode: int, *, umask: int | None = No
     """Write ``target`` through a temporary file in its directory and a
     rename: a reader sees the old file or the whole new one. Its mode is
     ``mode`` less ``umask`` (default: this process's)."""
-    target = Path(target)
+    target = os.fspath(target)
+    directory, _, name = target.rpartition(os.sep)
+    prefix = f"{directory}{os.sep}.{name}." if directory or target.startswith(os.sep) else f".{name}."
     tmp = None
     try:
         with spawning.writing():  # a build may execute it the moment it is in place
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".pycache-tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
+            fd, tmp = _create_temporary(prefix)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
         os.chmod(tmp, mode & ~(_process_umask() if umask is None else umask))
         os.replace(tmp, target)
     except BaseException:
@@ -257,6 +263,26 @@ def atomic_write(target: Path, data: bytes, mode: int, *, umask: int | None = No
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise
+
+
+_TEMPORARY_SERIAL = itertools.count()
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _create_temporary(prefix: str) -> tuple[int, str]:
+    """A new file ``PREFIX<pid>.<serial>.pycache-tmp``, open for writing,
+    private to its owner until `atomic_write` sets its mode: what
+    `tempfile.mkstemp` gives, without its random names (the process id and
+    a serial are unique already; a name taken, by a crashed run of the same
+    pid, is skipped)."""
+    pid = os.getpid()
+    for _ in range(100):
+        path = f"{prefix}{pid}.{next(_TEMPORARY_SERIAL)}.pycache-tmp"
+        try:
+            return os.open(path, _CREATE_FLAGS, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name for {prefix}*.pycache-tmp")
 
 
 _UMASK: int | None = None

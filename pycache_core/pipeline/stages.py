@@ -35,7 +35,7 @@ from ..context import CallContext, CallLogAdapter
 from ..digests import stat_signature
 from ..keys import KEY_SCHEMA_VERSION, describe_value, manifest_key, result_key
 from ..paths import BaseDirectories, family_dirs
-from ..which import find_executable
+from ..which import find_executable, real_path
 from . import files, freshness
 from .call import Call, NoCache, guard
 from .run import prefix_text
@@ -56,7 +56,8 @@ def resolve(engine: Engine, call: Call) -> None:
     if compiler is None:
         return
     call.compiler = compiler
-    call.family = engine.host.family_for(os.path.basename(request.argv[0]), os.path.basename(os.path.realpath(compiler)))
+    call.compiler_target = real_path(compiler)
+    call.family = engine.host.family_for(os.path.basename(request.argv[0]), os.path.basename(call.compiler_target))
 
 
 def parse(engine: Engine, call: Call) -> ParseOutcome | None:
@@ -103,6 +104,7 @@ def opened(engine: Engine, call: Call) -> Iterator[CallContext]:
         default_cwd=invocation.cwd,
         default_env=invocation.env,
         steps=CallSteps(engine.store, call) if call.family is not None else None,
+        waiting=engine.lookup_lock.waiting,
     )
     call.bases, call.context = bases, context
     try:
@@ -122,11 +124,12 @@ def identity(engine: Engine, call: Call) -> CompilerIdentity:
     invocation, context, family = call.invocation, call.context, call.family
     assert invocation is not None and context is not None and family is not None
     signature = (family.name, str(invocation.compiler), stat_signature(invocation.compiler),
-                 stat_signature(Path(os.path.realpath(invocation.compiler))))
+                 stat_signature(Path(call.compiler_target or real_path(invocation.compiler))))
     known = engine.identities.get(signature, invocation.env)
     if known is not None:
         return known
-    probed = guard("probe", lambda: engine.host.hooks.probe_compiler(family, invocation.compiler, invocation.env, context))
+    with engine.lookup_lock.waiting():  # a probe runs the compiler: other calls look up meanwhile
+        probed = guard("probe", lambda: engine.host.hooks.probe_compiler(family, invocation.compiler, invocation.env, context))
     if probed is None:
         raise NoCache("probe", f"no plugin could identify {invocation.compiler}")
     engine.identities.remember(signature, probed, invocation.env)

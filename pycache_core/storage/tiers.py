@@ -42,6 +42,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -310,6 +311,9 @@ class TieredStore:
             raise ConfigError(f"{names.UPLOAD_QUEUE}={queue_size}: use 0 (upload synchronously) or more")
         self.tiers = list(tiers)
         self.read_only = read_only
+        #: Around each read from a shared tier, a wait on the network: the
+        #: server lets other calls' lookups run meanwhile (`LookupLock.waiting`).
+        self.waiting: Callable[[], AbstractContextManager[Any]] = nullcontext
         self.queue_size = queue_size
         self.queue_policy = queue_policy
         self._lock = threading.Lock()
@@ -386,7 +390,8 @@ class TieredStore:
                 continue
             started = time.monotonic()
             try:
-                data = tier.backend.get(key)
+                with self.waiting() if tier.shared else nullcontext():
+                    data = tier.backend.get(key)
             except Exception as exc:  # a broken tier is a miss in that tier
                 self._failed(tier, "GET", key, exc, read_seconds=time.monotonic() - started)
                 continue
