@@ -8,8 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +16,7 @@ from . import spawning
 from .api import CompilerIdentity, KeyComponent, StepResult
 from .digests import FileDigests, Signature
 from .keys import digest_bytes
+from .lookup_lock import LOOKUP_LOCK
 from .paths import BaseDirectories
 from .relocation import names_base
 
@@ -56,11 +56,8 @@ class CallContext:
         default_cwd: Path | None = None,
         default_env: Mapping[str, str] | None = None,
         steps: StepStore | None = None,
-        waiting: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self.identity = identity
-        #: around each helper `run`: the server lets other calls look up meanwhile (`LookupLock.waiting`)
-        self._waiting = waiting
         #: the call may be keyed from its compile's own dependency list (see `PluginContext.depend_mode`)
         self.depend_mode = False
         #: the compile goes through PYCACHE_PREFIX_COMMAND (see `PluginContext.compiled_elsewhere`)
@@ -136,7 +133,7 @@ class CallContext:
     ) -> subprocess.CompletedProcess[bytes]:
         started = time.monotonic()
         try:
-            with self._waiting():
+            with LOOKUP_LOCK.waiting():  # other calls look up while a helper runs
                 return spawning.run(
                     argv,
                     cwd=os.fspath(cwd or self._default_cwd or os.getcwd()),

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from .lookup_lock import LOOKUP_LOCK
+
 T = TypeVar("T")
 
 
@@ -41,10 +43,13 @@ class Memo(Generic[T]):
                     break
                 self.waited += 1
             # Another thread computes it: look again once it is done (when it
-            # failed, this thread computes it itself).
-            running.wait()
+            # failed, this thread computes it itself). That thread may need
+            # the lookup lock to finish: let it go meanwhile.
+            with LOOKUP_LOCK.waiting():
+                running.wait()
         try:
-            value = compute()  # outside the lock: probes run subprocesses
+            with LOOKUP_LOCK.waiting():  # a probe: other calls look up meanwhile
+                value = compute()  # outside the lock: probes run subprocesses
         except BaseException:
             with self._lock:
                 del self._running[key]

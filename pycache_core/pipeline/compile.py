@@ -24,6 +24,7 @@ from ..api import NotCacheable, NotCompilation, Outputs, ParsedInvocation
 from ..entry import ResultEntry, decode_result, encode_result
 from ..errors import EntryError, PluginError
 from ..keys import result_key as key_of
+from ..lookup_lock import LOOKUP_LOCK
 from ..which import find_executable
 from . import freshness, journal, manifests, stages
 from .call import Call, Cancelled, CompileReply, CompileRequest, NoCache, guard
@@ -68,7 +69,7 @@ def compile_request(engine: Engine, request: CompileRequest) -> CompileReply:
 
 def _compile(engine: Engine, call: Call) -> CompileReply:
     # One call at a time up to its hit, or to what it must wait for (`LookupLock`).
-    with engine.lookup_lock.held():
+    with LOOKUP_LOCK.held():
         return _look_up(engine, call)
 
 
@@ -113,7 +114,7 @@ def _cached_compile(engine: Engine, call: Call) -> CompileReply:
                 return reply
 
     # 2. Discover dependencies (preprocessor, dep-info) and look up the result.
-    engine.lookup_lock.leave()  # from here on a call waits on the compiler: others look up meanwhile
+    LOOKUP_LOCK.leave()  # from here on a call waits on the compiler: others look up meanwhile
     deps = stages.dependencies(engine, call)
     if deps is None or isinstance(deps, NotCacheable):
         return _pass_through(call, deps)

@@ -24,7 +24,6 @@ from .accounting import StatsAccounting
 from .call import CompileReply, CompileRequest
 from .compile import compile_request
 from .explain import explain
-from .lookup_lock import LookupLock
 from .manifests import DecodedManifests
 
 log = logging.getLogger("pycache")
@@ -94,8 +93,6 @@ class Engine:
         self.identities = IdentityMemo(self.digests)
         self.stats = StatsFile(config.cache_dir)
         self.store = store or self._build_store()
-        self.lookup_lock = LookupLock()
-        self.store.waiting = self.lookup_lock.waiting
         self.accounting = StatsAccounting(self.stats, self.store)
         self.direct_mode = config.flag(names.DIRECT_MODE)
         self.depend_mode = config.flag(names.DEPEND_MODE)

@@ -16,9 +16,9 @@ current call's base directories and output names put back.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
-import itertools
 import re
 import time
 from pathlib import Path

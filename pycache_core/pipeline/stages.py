@@ -34,6 +34,7 @@ from ..api import (
 from ..context import CallContext, CallLogAdapter
 from ..digests import stat_signature
 from ..keys import KEY_SCHEMA_VERSION, describe_value, manifest_key, result_key
+from ..lookup_lock import LOOKUP_LOCK
 from ..paths import BaseDirectories, family_dirs
 from ..which import find_executable, real_path
 from . import files, freshness
@@ -104,7 +105,6 @@ def opened(engine: Engine, call: Call) -> Iterator[CallContext]:
         default_cwd=invocation.cwd,
         default_env=invocation.env,
         steps=CallSteps(engine.store, call) if call.family is not None else None,
-        waiting=engine.lookup_lock.waiting,
     )
     call.bases, call.context = bases, context
     try:
@@ -128,7 +128,7 @@ def identity(engine: Engine, call: Call) -> CompilerIdentity:
     known = engine.identities.get(signature, invocation.env)
     if known is not None:
         return known
-    with engine.lookup_lock.waiting():  # a probe runs the compiler: other calls look up meanwhile
+    with LOOKUP_LOCK.waiting():  # a probe runs the compiler: other calls look up meanwhile
         probed = guard("probe", lambda: engine.host.hooks.probe_compiler(family, invocation.compiler, invocation.env, context))
     if probed is None:
         raise NoCache("probe", f"no plugin could identify {invocation.compiler}")

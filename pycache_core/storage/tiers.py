@@ -42,13 +42,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .. import env as names
 from ..api import StorageBackend, StorageBackendType
 from ..errors import ConfigError, StorageError
+from ..lookup_lock import LOOKUP_LOCK
 
 log = logging.getLogger("pycache.storage")
 
@@ -311,9 +312,6 @@ class TieredStore:
             raise ConfigError(f"{names.UPLOAD_QUEUE}={queue_size}: use 0 (upload synchronously) or more")
         self.tiers = list(tiers)
         self.read_only = read_only
-        #: Around each read from a shared tier, a wait on the network: the
-        #: server lets other calls' lookups run meanwhile (`LookupLock.waiting`).
-        self.waiting: Callable[[], AbstractContextManager[Any]] = nullcontext
         self.queue_size = queue_size
         self.queue_policy = queue_policy
         self._lock = threading.Lock()
@@ -390,7 +388,8 @@ class TieredStore:
                 continue
             started = time.monotonic()
             try:
-                with self.waiting() if tier.shared else nullcontext():
+                # A shared tier is a wait on the network: other calls look up meanwhile.
+                with LOOKUP_LOCK.waiting() if tier.shared else nullcontext():
                     data = tier.backend.get(key)
             except Exception as exc:  # a broken tier is a miss in that tier
                 self._failed(tier, "GET", key, exc, read_seconds=time.monotonic() - started)

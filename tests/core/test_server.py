@@ -386,6 +386,48 @@ def test_thirty_two_concurrent_hits(pycache_env, toy):
     assert server_processes(pycache_env) == [pid]
 
 
+
+# Like GATE_HOOK, and says it reached the gate (a file next to it).
+SIGNED_GATE_HOOK = """\
+import time
+if os.environ.get("TOYCC_GATE"):
+    open(os.environ["TOYCC_GATE"] + ".reached", "w").close()
+while os.environ.get("TOYCC_GATE") and os.path.exists(os.environ["TOYCC_GATE"]):
+    time.sleep(0.02)
+
+def main(argv):"""
+
+
+def test_hits_are_served_while_another_call_compiles(pycache_env, fake_distribution, toy_compiler, tmp_path):
+    """Lookups take turns in the server (`pipeline.lookup_lock`), but a call
+    lets go once it has to compile: a compile held at its gate keeps no hit
+    waiting. A call holding on through its compile would hang the hit here."""
+    work = install_toy(pycache_env, fake_distribution, toy_compiler, tmp_path, SIGNED_GATE_HOOK)
+    try:
+        names = write_sources(work, 3)
+        assert_built(work, names[:2], finish([spawn_compile(pycache_env, work, n) for n in names[:2]]))
+        for name in names[:2]:
+            (work / f"{name}.out").unlink()
+        gate = work / "gate"
+        gate.touch()
+        held = spawn_compile(pycache_env, work, names[2], TOYCC_GATE=str(gate))
+        wait_for(lambda: (work / "gate.reached").exists() or held.poll() is not None, "the compile to reach its gate")
+        assert held.poll() is None, held.communicate()
+
+        hits = finish([spawn_compile(pycache_env, work, n) for n in names[:2]])  # 120 s each, at most
+
+        assert held.poll() is None  # still compiling: the hits did not wait for it
+        assert_built(work, names[:2], hits)
+        gate.unlink()
+        assert_built(work, names[2:], finish([held]))
+        stats = pycache_env.stats()
+        assert (stats["totals"]["misses"], stats["totals"]["hits"], stats["errors"]) == (3, 2, {})
+    finally:
+        control(pycache_env, "stop")
+        for pid in server_processes(pycache_env):
+            os.kill(pid, signal.SIGKILL)
+
+
 # --- trust ----------------------------------------------------------------------
 
 

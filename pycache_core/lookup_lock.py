@@ -14,9 +14,15 @@ and each runs at its own speed.
 
 The lock is held from the start of a call until it is served from the
 cache or has to be compiled, and let go where a call waits on something
-outside this process, so that others run meanwhile: a compiler probe, a
-remote tier (`waiting`), and everything from discovery on -- the
-preprocessor, the compile, storing the result (`leave`).
+outside this process or on another thread, so that others run meanwhile
+(`waiting`): a compiler probe, a helper process, a remote tier, another
+thread computing a memoised probe (a thread waiting for one that needs the
+lock would wait forever) -- and for good from discovery on: the
+preprocessor, the compile, storing the result (`leave`). One lock for the
+process (`LOOKUP_LOCK`): the server's calls are its only contenders.
+
+Standard library only: imported by the core's lowest layers (`memo`,
+`context`, `storage.tiers`).
 """
 
 from __future__ import annotations
@@ -63,3 +69,7 @@ class LookupLock:
         finally:
             self._lock.acquire()
             self._local.held = True
+
+
+#: The process's one lookup lock.
+LOOKUP_LOCK = LookupLock()
