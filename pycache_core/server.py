@@ -5,7 +5,7 @@ listening on a Unix socket in a private 0700 directory; every connection's
 peer uid is checked (SO_PEERCRED) and a stranger is refused. Each connection
 is served in its own thread; compiles are subprocesses and blake3 releases
 the GIL, so calls run truly in parallel, bounded by ``PYCACHE_SERVER_JOBS``
--- except their lookups, which take turns (`pipeline.lookup_lock`).
+-- except their lookups, which take turns (`lookup_lock`).
 While a compile runs, a ticker sends keepalive bytes so the client can tell
 "busy" from "hung". After ``PYCACHE_IDLE_TIMEOUT`` idle seconds it exits.
 """

@@ -399,7 +399,7 @@ def main(argv):"""
 
 
 def test_hits_are_served_while_another_call_compiles(pycache_env, fake_distribution, toy_compiler, tmp_path):
-    """Lookups take turns in the server (`pipeline.lookup_lock`), but a call
+    """Lookups take turns in the server (`pycache_core.lookup_lock`), but a call
     lets go once it has to compile: a compile held at its gate keeps no hit
     waiting. A call holding on through its compile would hang the hit here."""
     work = install_toy(pycache_env, fake_distribution, toy_compiler, tmp_path, SIGNED_GATE_HOOK)
