@@ -36,23 +36,24 @@ def find_executable(name, env, cwd, skip=()):
     return None
 
 
+def _stat(path):
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return None
+
+
 def _file_id(path):
     """(device, inode) of the file ``path`` leads to, or None."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return st.st_dev, st.st_ino
+    st = _stat(path)
+    return None if st is None else (st.st_dev, st.st_ino)
 
 
 def _runnable_id(path):
     """`_file_id` of ``path`` when it is a regular file this process may
     execute (as ``os.path.isfile`` and ``os.access(X_OK)`` say), else None."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    if not S_ISREG(st.st_mode) or not os.access(path, os.X_OK):
+    st = _stat(path)
+    if st is None or not S_ISREG(st.st_mode) or not os.access(path, os.X_OK):
         return None
     return st.st_dev, st.st_ino
 

@@ -123,7 +123,6 @@ class Call:
     delta: StatsDelta = field(default_factory=StatsDelta)
     label: str = ""
     compiler: str | None = None
-    compiler_target: str | None = None  # the file ``compiler`` leads to, links followed
     family: CompilerFamily | None = None
     invocation: Invocation | None = None
     parsed: ParsedInvocation | None = None

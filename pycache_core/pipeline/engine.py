@@ -35,8 +35,8 @@ log.addHandler(logging.NullHandler())
 
 
 class IdentityMemo:
-    """Compiler identities by (family, path, stat of the path and its
-    target), each valid while what it names beyond the driver holds: the
+    """Compiler identities by (family, path, stat signature of the file the
+    path leads to), each valid while what it names beyond the driver holds: the
     values of its variables, the digests of its other files, the absence of
     the paths that would shadow them (`CompilerIdentity`). A toolchain is
     probed again when its executable or one of those changes."""

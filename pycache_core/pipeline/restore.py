@@ -244,8 +244,8 @@ def atomic_write(target: Path, data: bytes, mode: int, *, umask: int | None = No
     rename: a reader sees the old file or the whole new one. Its mode is
     ``mode`` less ``umask`` (default: this process's)."""
     target = os.fspath(target)
-    directory, _, name = target.rpartition(os.sep)
-    prefix = f"{directory}{os.sep}.{name}." if directory or target.startswith(os.sep) else f".{name}."
+    directory, name = os.path.split(target)
+    prefix = os.path.join(directory, f".{name}.")
     tmp = None
     try:
         with spawning.writing():  # a build may execute it the moment it is in place

@@ -57,8 +57,7 @@ def resolve(engine: Engine, call: Call) -> None:
     if compiler is None:
         return
     call.compiler = compiler
-    call.compiler_target = real_path(compiler)
-    call.family = engine.host.family_for(os.path.basename(request.argv[0]), os.path.basename(call.compiler_target))
+    call.family = engine.host.family_for(os.path.basename(request.argv[0]), os.path.basename(real_path(compiler)))
 
 
 def parse(engine: Engine, call: Call) -> ParseOutcome | None:
@@ -118,13 +117,14 @@ def opened(engine: Engine, call: Call) -> Iterator[CallContext]:
 
 
 def identity(engine: Engine, call: Call) -> CompilerIdentity:
-    """The toolchain's identity, probed once per (path, size, times) of the
-    executable and its target, and again whenever a part it names beyond
-    the driver no longer holds (re-checked on every call: `IdentityMemo`)."""
+    """The toolchain's identity, probed once per executable path and stat
+    signature of the file it leads to (``stat`` follows links: a link
+    pointed elsewhere changes it), and again whenever a part it names
+    beyond the driver no longer holds (re-checked on every call:
+    `IdentityMemo`)."""
     invocation, context, family = call.invocation, call.context, call.family
     assert invocation is not None and context is not None and family is not None
-    signature = (family.name, str(invocation.compiler), stat_signature(invocation.compiler),
-                 stat_signature(Path(call.compiler_target or real_path(invocation.compiler))))
+    signature = (family.name, str(invocation.compiler), stat_signature(invocation.compiler))
     known = engine.identities.get(signature, invocation.env)
     if known is not None:
         return known

@@ -386,7 +386,6 @@ def test_thirty_two_concurrent_hits(pycache_env, toy):
     assert server_processes(pycache_env) == [pid]
 
 
-
 # Like GATE_HOOK, and says it reached the gate (a file next to it).
 SIGNED_GATE_HOOK = """\
 import time
